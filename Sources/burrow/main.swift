@@ -1,0 +1,3 @@
+import BurrowCLI
+
+await BurrowCommand.main()
