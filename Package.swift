@@ -45,6 +45,8 @@ let package = Package(
         .testTarget(name: "Ext4Tests", dependencies: ["Ext4", "BurrowTestSupport"]),
         .testTarget(name: "BurrowStoreTests", dependencies: ["BurrowStore", "BurrowTestSupport"]),
         .testTarget(name: "BurrowCoreTests", dependencies: ["BurrowCore", "BurrowTestSupport"]),
+        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
+        .testTarget(name: "GuestFSTests", dependencies: ["GuestFS"]),
     ],
     swiftLanguageModes: [.v6]
 )

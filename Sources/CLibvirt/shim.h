@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
