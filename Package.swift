@@ -45,6 +45,7 @@ let package = Package(
         .testTarget(name: "Ext4Tests", dependencies: ["Ext4", "BurrowTestSupport"]),
         .testTarget(name: "BurrowStoreTests", dependencies: ["BurrowStore", "BurrowTestSupport"]),
         .testTarget(name: "BurrowCoreTests", dependencies: ["BurrowCore", "BurrowTestSupport"]),
+        .testTarget(name: "CatalogTests", dependencies: ["BurrowCore"]),
     ],
     swiftLanguageModes: [.v6]
 )
