@@ -47,6 +47,7 @@ let package = Package(
         .testTarget(name: "BurrowCoreTests", dependencies: ["BurrowCore", "BurrowTestSupport"]),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         .testTarget(name: "GuestFSTests", dependencies: ["GuestFS"]),
+        .testTarget(name: "CatalogTests", dependencies: ["BurrowCore"]),
     ],
     swiftLanguageModes: [.v6]
 )
