@@ -38,11 +38,9 @@ let package = Package(
             name: "BurrowCLI",
             dependencies: ["BurrowCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .executableTarget(name: "burrow", dependencies: ["BurrowCLI"]),
+        .executableTarget(name: "burrow", dependencies: ["BurrowCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "BurrowTestSupport", dependencies: ["BurrowCore", "Archive"]),
 
-        .testTarget(name: "ArchiveTests", dependencies: ["Archive", "BurrowTestSupport"]),
-        .testTarget(name: "Ext4Tests", dependencies: ["Ext4", "BurrowTestSupport"]),
         .testTarget(name: "BurrowStoreTests", dependencies: ["BurrowStore", "BurrowTestSupport"]),
         .testTarget(name: "BurrowCoreTests", dependencies: ["BurrowCore", "BurrowTestSupport"]),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),

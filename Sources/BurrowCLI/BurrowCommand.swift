@@ -1,6 +1,23 @@
 import ArgumentParser
+import BurrowCore
 
+/// The `burrow` root command: parses arguments and dispatches to one file per verb.
 public struct BurrowCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "burrow", abstract: "Per-project Linux machines.")
+    public static let configuration = CommandConfiguration(
+        commandName: "burrow",
+        abstract: "Give every project its own Linux machine.",
+        discussion: """
+            burrow turns distro rootfs tarballs into lightweight VMs through libvirt.
+            State lives in $BURROW_HOME (default ~/.local/share/burrow).
+
+            Examples:
+              burrow image pull debian-12
+              burrow image import deb ./rootfs.tar.zst
+              burrow image ls --json
+            """,
+        version: "0.1.0",
+        subcommands: [ImageCommand.self]
+    )
+
     public init() {}
 }

@@ -1,0 +1,35 @@
+import BurrowStore
+import Foundation
+
+/// Stable JSON for scripts: sorted keys, ISO-8601 dates.
+enum JSONOutput {
+    static func encode(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+/// One image as `image ls --json` and `image import --json` print it.
+struct ImageSummary: Encodable {
+    let name: String
+    let distro: String?
+    let digest: String
+    let source: String
+    let virtualSize: Int64
+    let fileSize: Int64
+    let createdAt: Date
+    let usedBy: Int
+
+    init(_ image: ImageRecord, _ base: BaseImageRecord, usedBy: Int) {
+        name = image.name
+        distro = image.distro
+        digest = base.digest
+        source = image.source
+        virtualSize = base.virtualSize
+        fileSize = base.fileSize
+        createdAt = image.createdAt
+        self.usedBy = usedBy
+    }
+}

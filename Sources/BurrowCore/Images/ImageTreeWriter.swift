@@ -1,0 +1,110 @@
+import Archive
+import Ext4
+
+/// Builds a directory tree inside an ext4 filesystem from validated entries, in archive order.
+///
+/// It remembers every path it created, so it never asks the filesystem to resolve a path: a
+/// parent that is a symlink or a file is refused (no writing through links), a hardlink may
+/// only name an earlier non-directory entry, and a later entry for an existing path replaces it
+/// the way `tar -x` does. Missing parent directories are created root-owned with mode 0755.
+final class ImageTreeWriter {
+    private struct Node {
+        let inode: InodeNumber
+        let isDirectory: Bool
+        let isSymlink: Bool
+    }
+
+    private let filesystem: Ext4Filesystem
+    private var nodes: [ImagePath: Node]
+    private(set) var entriesWritten = 0
+
+    init(filesystem: Ext4Filesystem) throws {
+        self.filesystem = filesystem
+        nodes = [.root: Node(inode: Ext4Filesystem.rootInode, isDirectory: true, isSymlink: false)]
+        // mkfs.ext4 leaves lost+found behind; it is the only entry not made by this writer.
+        let lostAndFound = Array("lost+found".utf8)
+        if let inode = try filesystem.lookup(lostAndFound, in: Ext4Filesystem.rootInode) {
+            nodes[ImagePath.root.appending(lostAndFound)] = Node(inode: inode, isDirectory: true, isSymlink: false)
+        }
+    }
+
+    /// Writes one entry; for regular files `nextDataBlock` yields the file's data runs.
+    func add(_ entry: ValidatedEntry, nextDataBlock: () throws -> ArchiveDataBlock?) throws {
+        if entry.path.isRoot {
+            guard case .directory = entry.content else { throw refusal(entry, "only a directory can describe the root") }
+            try filesystem.setMetadata(entry.metadata, of: Ext4Filesystem.rootInode)
+            try setAttributes(entry, on: Ext4Filesystem.rootInode)
+            return
+        }
+        let parent = try directory(for: entry.path.parent, creatingFor: entry)
+        if let existing = nodes[entry.path] {
+            if existing.isDirectory {
+                guard case .directory = entry.content else { throw refusal(entry, "a non-directory cannot replace a directory") }
+                try filesystem.setMetadata(entry.metadata, of: existing.inode)
+                try setAttributes(entry, on: existing.inode)
+                return
+            }
+            try filesystem.unlink(entry.path.name, in: parent, inode: existing.inode)
+            nodes[entry.path] = nil
+        }
+        let name = entry.path.name
+        let node: Node
+        switch entry.content {
+        case .directory:
+            node = Node(inode: try filesystem.makeDirectory(name, in: parent, metadata: entry.metadata), isDirectory: true, isSymlink: false)
+        case .regular(let size):
+            let inode = try filesystem.makeRegularFile(name, in: parent, size: size, metadata: entry.metadata)
+            let writer = try filesystem.openFile(inode)
+            while let block = try nextDataBlock() {
+                guard block.offset >= 0, block.offset + Int64(block.bytes.count) <= size else {
+                    throw refusal(entry, "data beyond the size its header declares")
+                }
+                try writer.write(block.bytes, at: block.offset)
+            }
+            try writer.close()
+            node = Node(inode: inode, isDirectory: false, isSymlink: false)
+        case .symlink(let target):
+            node = Node(inode: try filesystem.makeSymlink(name, in: parent, target: target, metadata: entry.metadata), isDirectory: false, isSymlink: true)
+        case .hardlink(let targetPath):
+            guard let target = nodes[targetPath] else { throw refusal(entry, "hardlink to \(targetPath), which is not an earlier entry of the archive") }
+            guard !target.isDirectory else { throw refusal(entry, "hardlink to a directory") }
+            try filesystem.link(name, in: parent, to: target.inode)
+            node = target
+            // A hardlink entry carries no attributes of its own: they belong to the shared inode.
+            nodes[entry.path] = node
+            entriesWritten += 1
+            return
+        case .special(let kind):
+            node = Node(inode: try filesystem.makeSpecialFile(name, in: parent, kind: kind, metadata: entry.metadata), isDirectory: false, isSymlink: false)
+        }
+        nodes[entry.path] = node
+        try setAttributes(entry, on: node.inode)
+        entriesWritten += 1
+    }
+
+    /// The inode of the directory at `path`, creating missing directories on the way.
+    private func directory(for path: ImagePath, creatingFor entry: ValidatedEntry) throws -> InodeNumber {
+        if let node = nodes[path] {
+            guard node.isDirectory else {
+                throw refusal(entry, node.isSymlink
+                    ? "\(path) is a symlink; writing through it could land outside the intended tree"
+                    : "\(path) is not a directory")
+            }
+            return node.inode
+        }
+        let parent = try directory(for: path.parent, creatingFor: entry)
+        let implied = InodeMetadata(permissions: 0o755, uid: 0, gid: 0, modificationTime: entry.metadata.modificationTime)
+        let inode = try filesystem.makeDirectory(path.name, in: parent, metadata: implied)
+        nodes[path] = Node(inode: inode, isDirectory: true, isSymlink: false)
+        return inode
+    }
+
+    private func setAttributes(_ entry: ValidatedEntry, on inode: InodeNumber) throws {
+        guard !entry.extendedAttributes.isEmpty else { return }
+        try filesystem.setExtendedAttributes(entry.extendedAttributes.map { ($0.name, $0.value) }, of: inode)
+    }
+
+    private func refusal(_ entry: ValidatedEntry, _ reason: String) -> HostileEntryError {
+        HostileEntryError(path: entry.path.description, reason: reason)
+    }
+}

@@ -1,3 +1,0 @@
-import BurrowCLI
-
-await BurrowCommand.main()
