@@ -12,11 +12,17 @@ public struct BurrowCommand: AsyncParsableCommand {
 
             Examples:
               burrow image pull debian-12
+              burrow create dev --image debian-12
+              burrow shell dev
+              burrow exec dev -- uname -a
               burrow image import deb ./rootfs.tar.zst
               burrow image ls --json
             """,
         version: "0.1.0",
-        subcommands: [ImageCommand.self, GPUCommand.self]
+        subcommands: [
+            EnvCreate.self, EnvStart.self, EnvStop.self, EnvRestart.self, EnvRemove.self, EnvExec.self, EnvShell.self, EnvList.self, EnvLogs.self,
+            EnvSSHConfig.self, EnvCode.self, ImageCommand.self, KernelCommand.self, GPUCommand.self, DoctorCommand.self,
+        ]
     )
 
     public init() {}

@@ -21,6 +21,9 @@ struct ImageSummary: Encodable {
     let fileSize: Int64
     let createdAt: Date
     let usedBy: Int
+    /// Whether it boots as is; false means burrow provisions init/sshd/kmod once before first use.
+    let guestReady: Bool
+    let packageManager: String?
 
     init(_ image: ImageRecord, _ base: BaseImageRecord, usedBy: Int) {
         name = image.name
@@ -31,5 +34,7 @@ struct ImageSummary: Encodable {
         fileSize = base.fileSize
         createdAt = image.createdAt
         self.usedBy = usedBy
+        guestReady = base.guestTraits?.isReady ?? true
+        packageManager = base.guestTraits?.packageManager
     }
 }

@@ -9,12 +9,15 @@ public struct BaseImageRecord: Codable, Equatable, Sendable, FetchableRecord, Pe
     public var virtualSize: Int64
     public var fileSize: Int64
     public var createdAt: Date
+    /// nil for images imported before burrow recorded traits; treated as ready.
+    public var guestTraits: GuestTraits?
 
-    public init(digest: String, virtualSize: Int64, fileSize: Int64, createdAt: Date) {
+    public init(digest: String, virtualSize: Int64, fileSize: Int64, createdAt: Date, guestTraits: GuestTraits? = nil) {
         self.digest = digest
         self.virtualSize = virtualSize
         self.fileSize = fileSize
         self.createdAt = createdAt
+        self.guestTraits = guestTraits
     }
 }
 
@@ -91,6 +94,7 @@ extension BurrowDatabase {
             try image.delete(db)
             let remaining = try ImageRecord.filter(Column("digest") == image.digest).fetchCount(db)
             guard remaining == 0 else { return nil }
+            try LayerRecord.filter(Column("parentDigest") == image.digest).deleteAll(db)
             try BaseImageRecord.deleteOne(db, key: image.digest)
             return image.digest
         }
@@ -109,4 +113,6 @@ public enum StoreError: Error, Equatable, Sendable {
     case imageNotFound(String)
     case imageInUse(String, users: Int)
     case nameTaken(String)
+    case environmentExists(String)
+    case portTaken(Int)
 }

@@ -29,6 +29,37 @@ extension BurrowDatabase {
                 table.column("startedAt", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v3-environments") { db in
+            try db.create(table: "environment") { table in
+                table.primaryKey("name", .text)
+                table.column("imageName", .text).notNull().indexed().references("image", onDelete: .restrict)
+                table.column("domainName", .text).notNull().unique()
+                table.column("connectURI", .text).notNull()
+                table.column("cpus", .integer).notNull()
+                table.column("memoryMiB", .integer).notNull()
+                table.column("diskBytes", .integer).notNull()
+                table.column("sshPort", .integer).notNull().unique()
+                table.column("macAddress", .text).notNull().unique()
+                table.column("guestUser", .text).notNull()
+                table.column("guestUID", .integer).notNull()
+                table.column("guestGID", .integer).notNull()
+                table.column("accelerator", .text).notNull()
+                table.column("createdAt", .datetime).notNull()
+            }
+        }
+        migrator.registerMigration("v4-guest-traits") { db in
+            try db.alter(table: "baseImage") { table in
+                table.add(column: "guestTraits", .jsonText)
+            }
+        }
+        migrator.registerMigration("v5-layers") { db in
+            try db.create(table: "layer") { table in
+                table.primaryKey("key", .text)
+                table.column("parentDigest", .text).notNull().indexed().references("baseImage", onDelete: .restrict)
+                table.column("purpose", .text).notNull()
+                table.column("createdAt", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -78,6 +78,7 @@ final class ImportSandbox {
         #expect(try image.stat("/run/initctl")?.mode == 0o010644)
         #expect(try image.contents("/etc/absolute-path") == "rooted at the image")
         #expect(try image.contents("/big").hasSuffix("tail"))
+        #expect(result.base.guestTraits == GuestTraits(hasInit: false, hasSSHServer: false, hasModuleTools: false, packageManager: nil))
         // Parents without entries of their own are created root-owned.
         #expect(try image.stat("/usr")?.mode == 0o040755)
     }
@@ -142,6 +143,19 @@ final class ImportSandbox {
             #expect(error?.kind == .invalidInput)
             try sandbox.expectNothingLeftBehind()
         }
+    }
+
+    @Test func recognisesWhatTheGuestAlreadyHas() async throws {
+        let sandbox = try ImportSandbox()
+        var tar = TarballBuilder()
+        tar.file("./usr/lib/systemd/systemd", "init")
+        tar.symlink("./sbin", to: "usr/sbin")
+        tar.file("./usr/sbin/sshd", "sshd")
+        tar.file("./bin/kmod", "kmod")
+        tar.file("./usr/bin/apt-get", "apt")
+        let result = try await sandbox.importTarball(try tar.write(to: sandbox.directory.path("ready.tar")))
+        #expect(result.base.guestTraits == GuestTraits(hasInit: true, hasSSHServer: true, hasModuleTools: true, packageManager: "apt"))
+        #expect(try sandbox.database.baseImage(digest: result.base.digest)?.guestTraits?.isReady == true)
     }
 
     @Test func stripsLeadingComponents() async throws {

@@ -21,15 +21,17 @@ import Testing
             let old = try BurrowDatabase(path: path, upTo: first)
             #expect(try old.appliedMigrations() == [first])
             #expect(try !old.read { try $0.tableExists("operation") })
-            try old.register(
-                base: BaseImageRecord(digest: "d1", virtualSize: 10, fileSize: 5, createdAt: Date()),
-                image: ImageRecord(name: "old", digest: "d1", distro: "debian-12", source: "/tmp/x.tar", createdAt: Date())
-            )
+            // Raw SQL: today's records have columns the old schema lacks.
+            try old.write { db in
+                try db.execute(sql: "INSERT INTO baseImage (digest, virtualSize, fileSize, createdAt) VALUES ('d1', 10, 5, '2026-01-01 00:00:00')")
+                try db.execute(sql: "INSERT INTO image (name, digest, distro, source, createdAt) VALUES ('old', 'd1', 'debian-12', '/tmp/x.tar', '2026-01-01 00:00:00')")
+            }
         }
         let upgraded = try BurrowDatabase(path: path)
         #expect(try upgraded.appliedMigrations() == BurrowDatabase.migrationNames)
         #expect(try upgraded.image(named: "old")?.distro == "debian-12")
         #expect(try upgraded.baseImage(digest: "d1")?.fileSize == 5)
+        #expect(try upgraded.baseImage(digest: "d1")?.guestTraits == nil)
     }
 
     @Test func aDatabaseIsInWALMode() throws {

@@ -4,6 +4,8 @@ set -uo pipefail
 
 E2E_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BURROW="${BURROW:-$E2E_ROOT/.build/debug/burrow}"
+# What the last check_fails command printed, for checks on its message.
+LAST_FAILURE_OUTPUT=/tmp/burrow-e2e-expected-failure.log
 PASSED=0
 FAILED=0
 
@@ -23,6 +25,7 @@ check_fails() {
     local description="$1" expected="$2"; shift 2
     "$@" >/tmp/burrow-e2e-last.log 2>&1
     local code=$?
+    cp /tmp/burrow-e2e-last.log "$LAST_FAILURE_OUTPUT"
     if [ "$code" = "$expected" ]; then pass "$description"; else fail "$description (exit $code, expected $expected)"; sed 's/^/       /' /tmp/burrow-e2e-last.log | tail -n 20; fi
 }
 

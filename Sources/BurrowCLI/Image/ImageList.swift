@@ -30,9 +30,10 @@ struct ImageList: AsyncParsableCommand {
                     listing.image.name, listing.image.distro ?? "-", String(listing.base.digest.prefix(12)),
                     ByteCountFormatter.string(fromByteCount: listing.base.fileSize, countStyle: .binary),
                     listing.image.createdAt.formatted(date: .abbreviated, time: .shortened), String(listing.usedBy),
+                    listing.base.guestTraits?.isReady ?? true ? "yes" : "provisioned on first use",
                 ]
             }
-            print(Table(header: ["NAME", "DISTRO", "DIGEST", "SIZE", "CREATED", "USED BY"], rows: rows).render())
+            print(Table(header: ["NAME", "DISTRO", "DIGEST", "SIZE", "CREATED", "USED BY", "GUEST READY"], rows: rows).render())
         }
     }
 }

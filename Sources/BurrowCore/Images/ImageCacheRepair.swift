@@ -19,13 +19,14 @@ public struct ImageCacheRepair: Sendable {
     public func run() throws -> [String] {
         var actions: [String] = []
         var liveImports = Set<String>()
-        for operation in try database.openOperations() {
+        // Other kinds of operation need libvirt to undo; EnvironmentService.recover handles them.
+        for operation in try database.openOperations() where operation.kind == "import" {
             if let scratch = operation.scratchPath, home.isScratchDirectoryInUse(URL(fileURLWithPath: scratch)) {
-                if operation.kind == "import" { liveImports.insert(operation.subject) }
+                liveImports.insert(operation.subject)
                 continue
             }
             try database.endOperation(operation)
-            actions.append("closed interrupted \(operation.kind) of \(operation.subject)")
+            actions.append("closed interrupted import of \(operation.subject)")
         }
         for removed in home.sweepAbandonedScratch() {
             actions.append("removed abandoned scratch folder \(removed.lastPathComponent)")

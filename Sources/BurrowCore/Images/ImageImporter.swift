@@ -89,9 +89,10 @@ public struct ImageImporter: Sendable {
         let rawImage = scratch.url.appendingPathComponent("root.ext4")
         let size = request.filesystemSize ?? max(Self.minimumFilesystemSize, Self.roundUp(inputSize * 20, to: 1 << 30))
         try await makeEmptyFilesystem(at: rawImage, size: size)
+        CrashPoint.reach("import.filesystem-made")
 
         progress.begin("importing", total: inputSize)
-        let (digest, entries) = try fill(rawImage, from: path, request: request, size: size)
+        let (digest, entries, traits) = try fill(rawImage, from: path, request: request, size: size)
         progress.end()
         if let expected = request.expectedDigest, expected != digest {
             throw BurrowError(
@@ -106,7 +107,9 @@ public struct ImageImporter: Sendable {
         let converted = scratch.url.appendingPathComponent("base.qcow2")
         try await runner.run("qemu-img", ["convert", "-W", "-O", "qcow2", "-o", "cluster_size=65536", rawImage.path, converted.path], what: "converting the image to qcow2")
         try FileManager.default.removeItem(at: rawImage)
-        let base = try publish(converted, digest: digest, virtualSize: size)
+        CrashPoint.reach("import.converted")
+        let base = try publish(converted, digest: digest, virtualSize: size, traits: traits)
+        CrashPoint.reach("import.published")
         let image = try register(request, base: base)
         return ImportResult(image: image, base: base, reusedCachedImage: false, entries: entries)
     }
@@ -141,7 +144,7 @@ public struct ImageImporter: Sendable {
         )
     }
 
-    private func fill(_ rawImage: URL, from path: String, request: ImportRequest, size: Int64) throws -> (digest: String, entries: Int) {
+    private func fill(_ rawImage: URL, from path: String, request: ImportRequest, size: Int64) throws -> (digest: String, entries: Int, traits: GuestTraits) {
         let source = try HashingFileSource(path: path, progress: progress)
         let filesystem = try Ext4Filesystem(imagePath: rawImage.path)
         let reader: ArchiveReader
@@ -175,12 +178,12 @@ public struct ImageImporter: Sendable {
         } catch let error as Ext4Error where error.code == Int(ENOSPC) {
             throw BurrowError(.failure, "no space left on the host under \(home.root.path)", hint: "Free some space and retry; nothing was imported.")
         }
-        return (try source.finish(), writer.entriesWritten)
+        return (try source.finish(), writer.entriesWritten, GuestTraits.detect(contains: writer.contains))
     }
 
     /// Moves the finished image into the cache. Its folder appears complete (file synced, then
     /// renamed into place) or not at all.
-    private func publish(_ converted: URL, digest: String, virtualSize: Int64) throws -> BaseImageRecord {
+    private func publish(_ converted: URL, digest: String, virtualSize: Int64, traits: GuestTraits) throws -> BaseImageRecord {
         let handle = try FileHandle(forUpdating: converted)
         try handle.synchronize()
         try handle.close()
@@ -197,7 +200,7 @@ public struct ImageImporter: Sendable {
         }
         try FileManager.default.moveItem(at: staged, to: destination)
         let fileSize = (try FileManager.default.attributesOfItem(atPath: home.baseImagePath(digest: digest).path)[.size] as? NSNumber)?.int64Value ?? 0
-        return BaseImageRecord(digest: digest, virtualSize: virtualSize, fileSize: fileSize, createdAt: Date())
+        return BaseImageRecord(digest: digest, virtualSize: virtualSize, fileSize: fileSize, createdAt: Date(), guestTraits: traits)
     }
 
     private func register(_ request: ImportRequest, base: BaseImageRecord) throws -> ImageRecord {

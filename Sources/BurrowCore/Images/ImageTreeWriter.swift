@@ -80,6 +80,13 @@ final class ImageTreeWriter {
         nodes[entry.path] = node
         try setAttributes(entry, on: node.inode)
         entriesWritten += 1
+        if entriesWritten == 1000 { CrashPoint.reach("import.entries") }
+    }
+
+    /// Whether an absolute path (e.g. "/usr/sbin/sshd") was written, without following links.
+    func contains(_ path: String) -> Bool {
+        let components = path.split(separator: "/").map { Array($0.utf8) }
+        return nodes[ImagePath(components)] != nil
     }
 
     /// The inode of the directory at `path`, creating missing directories on the way.

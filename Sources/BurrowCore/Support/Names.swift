@@ -3,6 +3,10 @@
 public enum Names {
     public static let maximumLength = 63
 
+    public static func isValid(_ name: String) -> Bool {
+        (try? validate(name, what: "")) != nil
+    }
+
     public static func validate(_ name: String, what: String) throws {
         let allowed = name.utf8.allSatisfy { byte in
             (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))

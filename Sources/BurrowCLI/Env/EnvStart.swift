@@ -1,0 +1,22 @@
+import ArgumentParser
+import BurrowCore
+
+struct EnvStart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start",
+        abstract: "Start an environment and wait until it answers on SSH.",
+        discussion: "Example: burrow start dev   (the wait is bounded by $BURROW_BOOT_TIMEOUT seconds)"
+    )
+
+    @Argument(help: "Environment name.") var name: String
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let (name, connection) = (name, connection)
+        try await runCommand {
+            let service = try CommandContext.open().environments(connection)
+            try await service.start(name)
+            print("\(name) is running. Enter it with: burrow shell \(name)")
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import BurrowCore
+
+struct EnvStop: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stop",
+        abstract: "Shut an environment down cleanly (forced after $BURROW_STOP_TIMEOUT seconds).",
+        discussion: "Examples:\n  burrow stop dev\n  burrow stop --force dev"
+    )
+
+    @Argument(help: "Environment name.") var name: String
+    @Flag(help: "Power it off at once, without a clean shutdown.") var force = false
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let (name, force, connection) = (name, force, connection)
+        try await runCommand {
+            let service = try CommandContext.open().environments(connection)
+            try await service.stop(name, force: force)
+            print("\(name) is stopped.")
+        }
+    }
+}
+
+struct EnvRestart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Stop then start an environment.", discussion: "Example: burrow restart dev")
+
+    @Argument(help: "Environment name.") var name: String
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let (name, connection) = (name, connection)
+        try await runCommand {
+            let service = try CommandContext.open().environments(connection)
+            try await service.stop(name)
+            try await service.start(name)
+            print("\(name) is running again.")
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import BurrowCore
+import Foundation
+
+/// Options shared by every command that talks to libvirt.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .customLong("connect"), help: "libvirt URI (default: qemu:///system as root, qemu:///session otherwise; or $BURROW_CONNECT).")
+    var uri: String?
+}
+
+extension CommandContext {
+    /// The environment use cases over the chosen libvirt connection; notices go to stderr.
+    func environments(_ connection: ConnectionOptions) throws -> EnvironmentService {
+        let hypervisor = try LibvirtHypervisor(uri: LibvirtHypervisor.defaultURI(explicit: connection.uri))
+        let service = EnvironmentService(home: home, database: database, hypervisor: hypervisor) { notice in
+            FileHandle.standardError.write(Data("burrow: \(notice)\n".utf8))
+        }
+        try service.recoverInterruptedOperations()
+        return service
+    }
+}
+
+/// Replaces this process with `ssh` into an environment, so the terminal, stdin/stdout/stderr
+/// and the exit status are the remote command's own.
+func execSSH(_ arguments: [String]) throws -> Never {
+    guard let ssh = ProcessRunner.which("ssh") else {
+        throw BurrowError(.failure, "ssh is not installed", hint: "Install openssh-client (Scripts/setup does).")
+    }
+    let argv = ([ssh] + arguments).map { strdup($0) } + [nil]
+    execv(ssh, argv)
+    throw BurrowError(.failure, "could not run ssh: \(String(cString: strerror(errno)))")
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// `burrow kernel …`: the shared guest kernels every environment boots directly.
+struct KernelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernel",
+        abstract: "Fetch, import and list guest kernels.",
+        discussion: """
+            Rootfs tarballs carry no kernel. burrow keeps its own guest kernels in
+            $BURROW_HOME/kernels/<release>/ (the kernel, an uncompressed vmlinux when it can be
+            extracted, a minimal initramfs and an image of the modules) and boots the newest one.
+            """,
+        subcommands: [KernelFetch.self, KernelImport.self, KernelList.self]
+    )
+}

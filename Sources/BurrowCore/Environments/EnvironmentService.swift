@@ -1,0 +1,335 @@
+import BurrowStore
+import Foundation
+
+/// What `burrow create` asks for.
+public struct CreateOptions: Sendable {
+    public var name: String
+    public var image: String
+    public var cpus: Int
+    public var memoryMiB: Int
+    /// The disk's virtual size; nil keeps the image's size.
+    public var diskBytes: Int64?
+    public var accelerator: Accelerator?
+
+    public init(name: String, image: String, cpus: Int = 2, memoryMiB: Int = 2048, diskBytes: Int64? = nil, accelerator: Accelerator? = nil) {
+        self.name = name
+        self.image = image
+        self.cpus = cpus
+        self.memoryMiB = memoryMiB
+        self.diskBytes = diskBytes
+        self.accelerator = accelerator
+    }
+}
+
+/// An environment with the state libvirt reports for it right now.
+public struct EnvironmentStatus: Sendable {
+    public let record: EnvironmentRecord
+    public let state: DomainState
+    /// Bytes the environment's own overlay takes on the host (its base image is shared).
+    public let diskUsage: Int64
+}
+
+/// The environment lifecycle: create (one overlay, one seed, one domain, one row), start and
+/// wait for SSH, stop cleanly then forcibly, remove everything. Multi-step changes run under a
+/// journal entry, so an interrupted create or remove is rolled back by the next command.
+public struct EnvironmentService: Sendable {
+    let home: BurrowHome
+    let database: BurrowDatabase
+    let hypervisor: Hypervisor
+    let runner: ProcessRunner
+    let ssh: SSHTools
+    let kernels: KernelStore
+    let notices: @Sendable (String) -> Void
+
+    public init(home: BurrowHome, database: BurrowDatabase, hypervisor: Hypervisor, runner: ProcessRunner = ProcessRunner(), notices: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.home = home
+        self.database = database
+        self.hypervisor = hypervisor
+        self.runner = runner
+        self.ssh = SSHTools(home: home, runner: runner)
+        self.kernels = KernelStore(home: home, runner: runner)
+        self.notices = notices
+    }
+
+    // MARK: - Create
+
+    public func create(_ options: CreateOptions) async throws -> EnvironmentRecord {
+        try Names.validate(options.name, what: "environment")
+        guard (1...256).contains(options.cpus) else { throw BurrowError(.invalidInput, "--cpus must be between 1 and 256") }
+        guard options.memoryMiB >= 256 else { throw BurrowError(.invalidInput, "--memory must be at least 256M") }
+        if try database.environment(named: options.name) != nil { throw Self.exists(options.name) }
+        guard let image = try database.image(named: options.image), let base = try database.baseImage(digest: image.digest) else {
+            throw BurrowError(.notFound, "no image named '\(options.image)'", hint: "Import one first: burrow image pull debian-12 (or burrow image import NAME TARBALL)")
+        }
+        let kernel = try kernels.current()
+        let verdict = AcceleratorProbe().choose(explicit: options.accelerator)
+        if verdict.accelerator == .tcg, let reason = verdict.reason { announceTCGOnce(reason) }
+        let identity = GuestIdentity.current()
+        let userKey = try await ssh.ensureUserKey()
+
+        let scratch = try home.makeScratchDirectory(purpose: "create")
+        defer { scratch.release() }
+        let operation = try database.beginOperation(kind: "create", subject: options.name, scratchPath: scratch.url.path)
+        defer { try? database.endOperation(operation) }
+
+        let record = try claimName(options, image: image, identity: identity, accelerator: verdict.accelerator)
+        CrashPoint.reach("create.claimed")
+        do {
+            let paths = EnvironmentPaths(home: home, name: options.name)
+            try FileManager.default.createDirectory(at: paths.directory, withIntermediateDirectories: true)
+            let backing = try await GuestProvisioner(home: home, database: database, hypervisor: hypervisor, runner: runner, progress: notices)
+                .backingImage(for: base, kernel: kernel, accelerator: verdict.accelerator)
+            let diskSize = max(options.diskBytes ?? 0, base.virtualSize)
+            try await runner.run(
+                "qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", backing.path, paths.disk.path, String(diskSize)],
+                what: "creating the environment's disk"
+            )
+            CrashPoint.reach("create.disk-made")
+            try await ssh.generateKey(at: paths.hostKey, comment: "burrow-\(options.name)-host")
+            let hostPublicKey = try String(contentsOf: paths.hostPublicKey, encoding: .utf8)
+            try Data(SSHTools.knownHostsLine(port: record.sshPort, hostPublicKey: hostPublicKey).utf8).write(to: paths.knownHosts)
+            let seed = Seed(
+                hostname: Seed.hostname(for: options.name), machineID: Seed.randomMachineID(), user: identity.user, uid: identity.uid, gid: identity.gid,
+                mode: .run, hostPrivateKey: try String(contentsOf: paths.hostKey, encoding: .utf8), hostPublicKey: hostPublicKey, authorizedKeys: [userKey]
+            )
+            try seed.write(to: paths.seed)
+            CrashPoint.reach("create.seed-written")
+            try hypervisor.define(xml: domainSpec(for: record, kernel: kernel, paths: paths).xml())
+            CrashPoint.reach("create.defined")
+            try writeSSHConfig()
+            return record
+        } catch {
+            try? rollBack(record)
+            throw error
+        }
+    }
+
+    /// Inserts the row first: the store's unique constraints decide races on the name and port.
+    private func claimName(_ options: CreateOptions, image: ImageRecord, identity: GuestIdentity, accelerator: Accelerator) throws -> EnvironmentRecord {
+        for _ in 0..<20 {
+            guard let port = PortPicker.candidate(excluding: try database.usedSSHPorts()) else {
+                throw BurrowError(.failure, "no free TCP port on 127.0.0.1 in \(PortPicker.range)")
+            }
+            let record = EnvironmentRecord(
+                name: options.name, imageName: image.name, domainName: home.domainName(for: options.name), connectURI: hypervisor.uri,
+                cpus: options.cpus, memoryMiB: options.memoryMiB, diskBytes: options.diskBytes ?? 0, sshPort: port,
+                macAddress: Self.randomMAC(), guestUser: identity.user, guestUID: identity.uid, guestGID: identity.gid,
+                accelerator: accelerator.rawValue, createdAt: Date()
+            )
+            do {
+                try database.insertEnvironment(record)
+                return record
+            } catch StoreError.environmentExists {
+                throw Self.exists(options.name)
+            } catch StoreError.portTaken {
+                continue
+            }
+        }
+        throw BurrowError(.failure, "could not reserve an SSH port after 20 tries")
+    }
+
+    func domainSpec(for record: EnvironmentRecord, kernel: KernelCore, paths: EnvironmentPaths) -> DomainSpec {
+        let systemMode = hypervisor.uri.hasSuffix("/system")
+        return DomainSpec(
+            name: record.domainName, environment: record.name, memoryMiB: record.memoryMiB, cpus: record.cpus,
+            accelerator: Accelerator(rawValue: record.accelerator) ?? .tcg,
+            kernel: kernel.bootKernel.path, initrd: kernel.initrd.path, kernelArguments: Self.kernelArguments,
+            disks: [
+                DiskSpec(path: paths.disk.path, format: .qcow2, serial: "burrow-root", readOnly: false),
+                DiskSpec(path: kernel.modulesImage.path, format: .raw, serial: "burrow-modules", readOnly: true),
+                DiskSpec(path: paths.seed.path, format: .raw, serial: "burrow-seed", readOnly: true),
+            ],
+            sshPort: record.sshPort, macAddress: record.macAddress, consoleLog: paths.consoleLog.path,
+            runAs: systemMode ? ProcessOwner(uid: Int(getuid()), gid: Int(getgid())) : nil
+        )
+    }
+
+    static let kernelArguments = "console=ttyS0 quiet loglevel=3 rw panic=10 systemd.show_status=false"
+
+    // MARK: - Start, stop
+
+    /// Starts the environment if needed and waits until its sshd answers with the pinned key.
+    @discardableResult
+    public func start(_ name: String, timeout: TimeInterval? = nil) async throws -> EnvironmentRecord {
+        let record = try existing(name)
+        let state = try hypervisor.state(ofDomain: record.domainName)
+        switch state {
+        case nil:
+            throw BurrowError(.failure, "environment '\(name)' has no libvirt domain", hint: "Recreate it: burrow rm \(name) && burrow create \(name) --image \(record.imageName)")
+        case .running?:
+            break
+        case .paused?:
+            throw BurrowError(.wrongState, "environment '\(name)' is paused", hint: "Resume it with: virsh -c \(record.connectURI) resume \(record.domainName)")
+        case .stopping?:
+            throw BurrowError(.wrongState, "environment '\(name)' is shutting down", hint: "Wait for it to stop, then start it again.")
+        case .stopped?, .crashed?, .suspended?, .starting?:
+            try hypervisor.start(domain: record.domainName)
+        }
+        try await waitForSSH(record, timeout: timeout ?? Self.bootTimeout(for: record))
+        return record
+    }
+
+    /// Shuts the guest down cleanly, waiting up to `timeout`, then forces it off.
+    public func stop(_ name: String, force: Bool = false, timeout: TimeInterval? = nil) async throws {
+        let record = try existing(name)
+        guard let state = try hypervisor.state(ofDomain: record.domainName), state == .running || state == .paused || state == .stopping else { return }
+        if !force {
+            // The guest's own poweroff is the most reliable clean path; ACPI is the fallback for
+            // guests whose sshd is not answering.
+            _ = try? await runner.runAllowingFailure("ssh", ssh.clientArguments(environment: name, tty: false, extra: ["-o", "ConnectTimeout=5", "-o", "BatchMode=yes"]) + ["sudo -n poweroff || poweroff"])
+            try? hypervisor.requestShutdown(domain: record.domainName)
+            let deadline = Date().addingTimeInterval(timeout ?? Self.stopTimeout(for: record))
+            while Date() < deadline {
+                if try hypervisor.state(ofDomain: record.domainName) == .stopped { return }
+                try await Task.sleep(nanoseconds: 500_000_000)
+            }
+            notices("\(name) did not shut down in time; forcing it off")
+        }
+        try hypervisor.destroy(domain: record.domainName)
+    }
+
+    // MARK: - Remove
+
+    public func remove(_ name: String, force: Bool) async throws {
+        let record = try existing(name)
+        if let state = try hypervisor.state(ofDomain: record.domainName), state != .stopped {
+            guard force else {
+                throw BurrowError(.wrongState, "environment '\(name)' is \(state.rawValue)", hint: "Stop it first (burrow stop \(name)) or use burrow rm --force \(name).")
+            }
+            try hypervisor.destroy(domain: record.domainName)
+        }
+        let scratch = try home.makeScratchDirectory(purpose: "remove")
+        defer { scratch.release() }
+        let operation = try database.beginOperation(kind: "remove", subject: name, scratchPath: scratch.url.path)
+        defer { try? database.endOperation(operation) }
+        try rollBack(record)
+    }
+
+    /// Finishes what killed burrow processes left half-done: an interrupted create is rolled
+    /// back, an interrupted remove is completed, a provisioning guest is discarded. Returns one
+    /// line per action. Operations whose process still runs are left alone.
+    @discardableResult
+    public func recoverInterruptedOperations() throws -> [String] {
+        var actions: [String] = []
+        for operation in try database.openOperations() where operation.kind != "import" {
+            guard let scratch = operation.scratchPath, !home.isScratchDirectoryInUse(URL(fileURLWithPath: scratch)) else { continue }
+            switch operation.kind {
+            case "create", "remove":
+                if let record = try database.environment(named: operation.subject) {
+                    try rollBack(record)
+                } else if Names.isValid(operation.subject) {
+                    try? FileManager.default.removeItem(at: EnvironmentPaths(home: home, name: operation.subject).directory)
+                }
+                actions.append(operation.kind == "create" ? "rolled back the interrupted create of \(operation.subject)" : "finished removing \(operation.subject)")
+            case "provision":
+                let domain = GuestProvisioner.domainName(home: home, key: operation.subject)
+                try? hypervisor.destroy(domain: domain)
+                try hypervisor.undefine(domain: domain)
+                actions.append("discarded an interrupted provisioning run")
+            default:
+                actions.append("closed an unknown interrupted operation \(operation.kind)")
+            }
+            try database.endOperation(operation)
+        }
+        return actions
+    }
+
+    /// Undoes everything a create made, in reverse order; tolerant of parts that never existed.
+    func rollBack(_ record: EnvironmentRecord) throws {
+        if try hypervisor.state(ofDomain: record.domainName) != nil {
+            try hypervisor.destroy(domain: record.domainName)
+            try hypervisor.undefine(domain: record.domainName)
+        }
+        CrashPoint.reach("remove.undefined")
+        let directory = EnvironmentPaths(home: home, name: record.name).directory
+        if FileManager.default.fileExists(atPath: directory.path) {
+            try FileManager.default.removeItem(at: directory)
+        }
+        CrashPoint.reach("remove.files-deleted")
+        try database.deleteEnvironment(named: record.name)
+        try writeSSHConfig()
+    }
+
+    // MARK: - Queries
+
+    public func list() throws -> [EnvironmentStatus] {
+        try database.allEnvironments().map { record in
+            let state = try hypervisor.state(ofDomain: record.domainName) ?? .stopped
+            return EnvironmentStatus(record: record, state: state, diskUsage: Self.allocatedBytes(EnvironmentPaths(home: home, name: record.name).disk))
+        }
+    }
+
+    public func existing(_ name: String) throws -> EnvironmentRecord {
+        guard let record = try database.environment(named: name) else {
+            let known = try database.allEnvironments().map(\.name)
+            throw BurrowError(.notFound, "no environment named '\(name)'", hint: known.isEmpty ? "Create one: burrow create \(name) --image IMAGE" : "Known: \(known.joined(separator: ", "))")
+        }
+        return record
+    }
+
+    public func writeSSHConfig() throws {
+        let blocks = try database.allEnvironments().map { record in
+            ssh.hostBlock(environment: record.name, port: record.sshPort, user: record.guestUser, knownHosts: EnvironmentPaths(home: home, name: record.name).knownHosts)
+        }
+        try ssh.writeConfig(blocks: blocks)
+    }
+
+    // MARK: - Helpers
+
+    private func waitForSSH(_ record: EnvironmentRecord, timeout: TimeInterval) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        let probe = ssh.clientArguments(environment: record.name, tty: false, extra: ["-o", "ConnectTimeout=5", "-o", "BatchMode=yes"]) + ["true"]
+        while true {
+            try Task.checkCancellation()
+            if try await runner.runAllowingFailure("ssh", probe).status == 0 { return }
+            let state = try hypervisor.state(ofDomain: record.domainName)
+            if state != .running {
+                throw BurrowError(.failure, "environment '\(record.name)' stopped while booting (\(state?.rawValue ?? "gone"))\(consoleTail(record))", hint: "See the whole console with: burrow logs \(record.name)")
+            }
+            if Date() >= deadline {
+                throw BurrowError(.failure, "environment '\(record.name)' did not answer on SSH within \(Int(timeout)) s\(consoleTail(record))", hint: "Raise BURROW_BOOT_TIMEOUT, or see the console: burrow logs \(record.name)")
+            }
+            try await Task.sleep(nanoseconds: 700_000_000)
+        }
+    }
+
+    private func consoleTail(_ record: EnvironmentRecord) -> String {
+        let log = (try? String(contentsOf: EnvironmentPaths(home: home, name: record.name).consoleLog, encoding: .utf8)) ?? ""
+        let lines = log.split(separator: "\n", omittingEmptySubsequences: true).suffix(8)
+        return lines.isEmpty ? "" : "; console ends with:\n  " + lines.joined(separator: "\n  ")
+    }
+
+    private func announceTCGOnce(_ reason: String) {
+        let marker = home.root.appendingPathComponent(".tcg-notice")
+        guard !FileManager.default.fileExists(atPath: marker.path) else { return }
+        FileManager.default.createFile(atPath: marker.path, contents: Data(reason.utf8))
+        notices("KVM is not usable (\(reason)); guests run under TCG emulation, which is much slower. Force a choice with --accel.")
+    }
+
+    static func bootTimeout(for record: EnvironmentRecord) -> TimeInterval {
+        seconds(from: "BURROW_BOOT_TIMEOUT") ?? (record.accelerator == Accelerator.kvm.rawValue ? 120 : 600)
+    }
+
+    static func stopTimeout(for record: EnvironmentRecord) -> TimeInterval {
+        seconds(from: "BURROW_STOP_TIMEOUT") ?? (record.accelerator == Accelerator.kvm.rawValue ? 30 : 120)
+    }
+
+    private static func seconds(from variable: String) -> TimeInterval? {
+        ProcessInfo.processInfo.environment[variable].flatMap(TimeInterval.init)
+    }
+
+    static func exists(_ name: String) -> BurrowError {
+        BurrowError(.wrongState, "an environment named '\(name)' already exists", hint: "Choose another name, or remove it: burrow rm \(name)")
+    }
+
+    static func randomMAC() -> String {
+        "52:54:00:" + (0..<3).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined(separator: ":")
+    }
+
+    /// Blocks actually allocated on the host (qcow2 files are sparse).
+    static func allocatedBytes(_ url: URL) -> Int64 {
+        var info = stat()
+        guard stat(url.path, &info) == 0 else { return 0 }
+        return Int64(info.st_blocks) * 512
+    }
+}

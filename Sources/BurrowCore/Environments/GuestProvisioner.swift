@@ -1,0 +1,131 @@
+import BurrowStore
+import Crypto
+import Foundation
+
+/// Gives a bare rootfs (docker-style: no init, no sshd, no modprobe) what burrow's guest side
+/// needs, once per base image: it boots the image in provisioning mode, where burrow's initramfs
+/// runs the distro family's script from `Templates/provision/` with the guest's own package
+/// manager, and keeps the result as a cached read-only layer that every environment of that
+/// image is then built on. Ready images (WSL-style) skip all of this.
+public struct GuestProvisioner: Sendable {
+    let home: BurrowHome
+    let database: BurrowDatabase
+    let hypervisor: Hypervisor
+    let runner: ProcessRunner
+    let progress: @Sendable (String) -> Void
+
+    public init(home: BurrowHome, database: BurrowDatabase, hypervisor: Hypervisor, runner: ProcessRunner, progress: @escaping @Sendable (String) -> Void) {
+        self.home = home
+        self.database = database
+        self.hypervisor = hypervisor
+        self.runner = runner
+        self.progress = progress
+    }
+
+    /// The image environments should be built on: the base itself when it is ready, else its
+    /// provisioned layer, built now if it is not cached yet.
+    public func backingImage(for base: BaseImageRecord, kernel: KernelCore, accelerator: Accelerator) async throws -> URL {
+        guard let traits = base.guestTraits, !traits.isReady else { return home.baseImagePath(digest: base.digest) }
+        guard let family = traits.packageManager else {
+            throw BurrowError(.invalidInput, "the image lacks \(Self.missing(traits)) and no known package manager (apt, dnf, apk, pacman) to install it", hint: "Use a rootfs that has them, or one of burrow image pull --list.")
+        }
+        let script = try String(contentsOf: try Self.templates().appendingPathComponent("provision/\(family).sh"), encoding: .utf8)
+        let key = Self.layerKey(parent: base.digest, script: script)
+        let layerPath = home.layerPath(digest: base.digest, key: key)
+        if try database.layer(key: key) != nil, FileManager.default.fileExists(atPath: layerPath.path) { return layerPath }
+
+        progress("installing \(Self.missing(traits)) into the image with \(family) (once per image; the result is cached)")
+        let scratch = try home.makeScratchDirectory(purpose: "provision")
+        defer { scratch.release() }
+        let operation = try database.beginOperation(kind: "provision", subject: key, scratchPath: scratch.url.path)
+        defer { try? database.endOperation(operation) }
+
+        let disk = scratch.url.appendingPathComponent("layer.qcow2")
+        try await runner.run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", home.baseImagePath(digest: base.digest).path, disk.path], what: "creating the provisioning disk")
+        let hostKey = scratch.url.appendingPathComponent("host_key")
+        try await SSHTools(home: home, runner: runner).generateKey(at: hostKey, comment: "burrow-provision")
+        let seed = Seed(
+            hostname: "burrow-provision", machineID: Seed.randomMachineID(), user: "root", uid: 0, gid: 0, mode: .provision,
+            hostPrivateKey: try String(contentsOf: hostKey, encoding: .utf8),
+            hostPublicKey: try String(contentsOf: hostKey.appendingPathExtension("pub"), encoding: .utf8), authorizedKeys: [], provisionScript: script
+        )
+        let seedFile = scratch.url.appendingPathComponent("seed.tar")
+        try seed.write(to: seedFile)
+        let console = scratch.url.appendingPathComponent("console.log")
+        let domain = Self.domainName(home: home, key: key)
+        let spec = DomainSpec(
+            name: domain, environment: "(provisioning \(base.digest.prefix(12)))", memoryMiB: 1024, cpus: 2, accelerator: accelerator,
+            kernel: kernel.bootKernel.path, initrd: kernel.initrd.path, kernelArguments: EnvironmentService.kernelArguments,
+            disks: [
+                DiskSpec(path: disk.path, format: .qcow2, serial: "burrow-root", readOnly: false),
+                DiskSpec(path: kernel.modulesImage.path, format: .raw, serial: "burrow-modules", readOnly: true),
+                DiskSpec(path: seedFile.path, format: .raw, serial: "burrow-seed", readOnly: true),
+            ],
+            sshPort: try Self.throwawayPort(), macAddress: EnvironmentService.randomMAC(), consoleLog: console.path,
+            runAs: hypervisor.uri.contains("/system") ? ProcessOwner(uid: Int(getuid()), gid: Int(getgid())) : nil
+        )
+        try? hypervisor.destroy(domain: domain)
+        try hypervisor.undefine(domain: domain)
+        try hypervisor.define(xml: spec.xml())
+        defer {
+            try? hypervisor.destroy(domain: domain)
+            try? hypervisor.undefine(domain: domain)
+        }
+        try hypervisor.start(domain: domain)
+        try await waitUntilStopped(domain, timeout: Self.timeout(accelerator))
+        let log = (try? String(contentsOf: console, encoding: .utf8)) ?? ""
+        guard log.contains("BURROW-PROVISION-OK") else {
+            let tail = log.split(separator: "\n").suffix(25).joined(separator: "\n  ")
+            throw BurrowError(.failure, "provisioning the image failed; its console ends with:\n  \(tail)", hint: "Nothing was kept. Check the guest's network access to its package mirror and retry.")
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: disk.path)
+        try FileManager.default.createDirectory(at: layerPath.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(at: layerPath)
+        try FileManager.default.moveItem(at: disk, to: layerPath)
+        try database.insertLayer(LayerRecord(key: key, parentDigest: base.digest, purpose: "guest tools (\(family))", createdAt: Date()))
+        return layerPath
+    }
+
+    private func waitUntilStopped(_ domain: String, timeout: TimeInterval) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while let state = try hypervisor.state(ofDomain: domain), state == .running || state == .stopping {
+            guard Date() < deadline else {
+                throw BurrowError(.failure, "provisioning did not finish within \(Int(timeout)) s", hint: "Raise BURROW_PROVISION_TIMEOUT and retry.")
+            }
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+        }
+    }
+
+    static func domainName(home: BurrowHome, key: String) -> String {
+        "\(home.domainName(for: "provision"))-\(key.prefix(8))"
+    }
+
+    static func layerKey(parent: String, script: String) -> String {
+        SHA256.hash(data: Data((parent + "\n" + script).utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func missing(_ traits: GuestTraits) -> String {
+        [traits.hasInit ? nil : "an init system", traits.hasSSHServer ? nil : "an SSH server", traits.hasModuleTools ? nil : "kernel-module tools"]
+            .compactMap { $0 }.joined(separator: ", ")
+    }
+
+    static func templates() throws -> URL {
+        try ProjectResources.locate(folder: "Templates", overrideVariable: "BURROW_TEMPLATES")
+    }
+
+    static func timeout(_ accelerator: Accelerator) -> TimeInterval {
+        ProcessInfo.processInfo.environment["BURROW_PROVISION_TIMEOUT"].flatMap(TimeInterval.init) ?? (accelerator == .kvm ? 600 : 2400)
+    }
+
+    /// The provisioning guest's sshd is never used, but the NIC's forward needs some free port.
+    static func throwawayPort() throws -> Int {
+        guard let port = PortPicker.candidate(excluding: []) else { throw BurrowError(.failure, "no free TCP port on 127.0.0.1") }
+        return port
+    }
+}
+
+extension BurrowHome {
+    public func layerPath(digest: String, key: String) -> URL {
+        imageDirectory(digest: digest).appendingPathComponent("layers/\(key).qcow2")
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+
+/// Host-side SSH material and client invocations: key generation with ssh-keygen, per-environment
+/// known_hosts with the pinned host key, the `Include`-able client config, and the exact `ssh`
+/// arguments burrow uses itself (strict host key checking, never trust-on-first-use).
+public struct SSHTools: Sendable {
+    let home: BurrowHome
+    let runner: ProcessRunner
+
+    public init(home: BurrowHome, runner: ProcessRunner = ProcessRunner()) {
+        self.home = home
+        self.runner = runner
+    }
+
+    public var directory: URL { home.root.appendingPathComponent("ssh") }
+    public var configFile: URL { directory.appendingPathComponent("config") }
+    public var userKey: URL { directory.appendingPathComponent("id_ed25519") }
+
+    /// Creates the user's key pair once; every environment authorises it.
+    public func ensureUserKey() async throws -> String {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if !FileManager.default.fileExists(atPath: userKey.path) {
+            try await generateKey(at: userKey, comment: "burrow")
+        }
+        return try String(contentsOf: userKey.appendingPathExtension("pub"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Generates an ed25519 key pair (private at `url`, public at `url.pub`), atomically.
+    public func generateKey(at url: URL, comment: String) async throws {
+        let staging = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid())")
+        try? FileManager.default.removeItem(at: staging)
+        try? FileManager.default.removeItem(at: staging.appendingPathExtension("pub"))
+        try await runner.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", staging.path], what: "generating an SSH key")
+        try? FileManager.default.removeItem(at: url.appendingPathExtension("pub"))
+        try FileManager.default.moveItem(at: staging.appendingPathExtension("pub"), to: url.appendingPathExtension("pub"))
+        try? FileManager.default.removeItem(at: url)
+        try FileManager.default.moveItem(at: staging, to: url)
+    }
+
+    public static func hostAlias(_ environment: String) -> String { "burrow-\(environment)" }
+
+    /// The client config block for one environment.
+    public func hostBlock(environment: String, port: Int, user: String, knownHosts: URL) -> String {
+        """
+        Host \(Self.hostAlias(environment))
+          HostName 127.0.0.1
+          Port \(port)
+          User \(user)
+          IdentityFile "\(userKey.path)"
+          IdentitiesOnly yes
+          UserKnownHostsFile "\(knownHosts.path)"
+          StrictHostKeyChecking yes
+          HostKeyAlgorithms ssh-ed25519
+          LogLevel ERROR
+          ServerAliveInterval 15
+
+        """
+    }
+
+    /// A known_hosts line pinning an environment's host key to its forwarded port.
+    public static func knownHostsLine(port: Int, hostPublicKey: String) -> String {
+        let fields = hostPublicKey.split(separator: " ")
+        let key = fields.count >= 2 ? "\(fields[0]) \(fields[1])" : hostPublicKey
+        return "[127.0.0.1]:\(port) \(key)\n"
+    }
+
+    /// Writes the config for all environments; callers keep the list complete.
+    public func writeConfig(blocks: [String]) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let header = "# Written by burrow; add `Include \(configFile.path)` to ~/.ssh/config to use `ssh burrow-NAME`.\n\n"
+        try Data((header + blocks.joined()).utf8).write(to: configFile, options: .atomic)
+    }
+
+    /// Arguments for `ssh` to reach an environment through the generated config.
+    public func clientArguments(environment: String, tty: Bool, extra: [String] = []) -> [String] {
+        ["-F", configFile.path, tty ? "-t" : "-T"] + extra + [Self.hostAlias(environment)]
+    }
+
+    /// Quotes one argument for the remote POSIX shell that sshd runs commands through.
+    public static func shellQuote(_ argument: String) -> String {
+        if !argument.isEmpty, argument.utf8.allSatisfy({ $0 < 128 && (isalnum(Int32($0)) != 0 || "-_./=:@%+,".utf8.contains($0)) }) {
+            return argument
+        }
+        return "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

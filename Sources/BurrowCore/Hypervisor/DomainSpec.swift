@@ -1,0 +1,146 @@
+import Foundation
+
+/// How guests are executed: hardware virtualisation, or qemu's TCG emulation where KVM is not
+/// usable (no /dev/kvm, or a nested PVM host whose KVM cannot run stock guest kernels).
+public enum Accelerator: String, Sendable, Codable, CaseIterable {
+    case kvm, tcg
+}
+
+/// One virtio disk; `serial` is how burrow's initramfs finds it (`/sys/block/vd*/serial`).
+public struct DiskSpec: Sendable, Equatable {
+    public enum Format: String, Sendable { case qcow2, raw }
+
+    public var path: String
+    public var format: Format
+    public var serial: String
+    public var readOnly: Bool
+
+    public init(path: String, format: Format, serial: String, readOnly: Bool) {
+        self.path = path
+        self.format = format
+        self.serial = serial
+        self.readOnly = readOnly
+    }
+}
+
+/// A numeric uid:gid pair.
+public struct ProcessOwner: Sendable, Equatable {
+    public var uid: Int
+    public var gid: Int
+
+    public init(uid: Int, gid: Int) {
+        self.uid = uid
+        self.gid = gid
+    }
+}
+
+/// Everything that goes into an environment's libvirt domain. `xml()` renders it; the same spec
+/// always renders the same XML.
+public struct DomainSpec: Sendable, Equatable {
+    public var name: String
+    /// burrow's environment name, kept in the domain metadata so stray domains can be traced back.
+    public var environment: String
+    public var memoryMiB: Int
+    public var cpus: Int
+    public var accelerator: Accelerator
+    public var kernel: String
+    public var initrd: String
+    public var kernelArguments: String
+    public var disks: [DiskSpec]
+    /// Host port on 127.0.0.1 forwarded to the guest's sshd.
+    public var sshPort: Int
+    public var macAddress: String
+    public var consoleLog: String
+    /// Under qemu:///system, run qemu as this uid:gid instead of libvirt's default user, so it
+    /// can reach files in the owner's home without relabelling shared base images.
+    public var runAs: ProcessOwner?
+
+    public init(
+        name: String, environment: String, memoryMiB: Int, cpus: Int, accelerator: Accelerator, kernel: String, initrd: String,
+        kernelArguments: String, disks: [DiskSpec], sshPort: Int, macAddress: String, consoleLog: String, runAs: ProcessOwner?
+    ) {
+        self.name = name
+        self.environment = environment
+        self.memoryMiB = memoryMiB
+        self.cpus = cpus
+        self.accelerator = accelerator
+        self.kernel = kernel
+        self.initrd = initrd
+        self.kernelArguments = kernelArguments
+        self.disks = disks
+        self.sshPort = sshPort
+        self.macAddress = macAddress
+        self.consoleLog = consoleLog
+        self.runAs = runAs
+    }
+
+    public static let metadataNamespace = "https://burrow.dev/xmlns/libvirt/1"
+
+    public func xml() -> String {
+        let letters = ["a", "b", "c", "d", "e", "f", "g", "h"]
+        let disks = disks.enumerated().map { index, disk in
+            """
+                <disk type='file' device='disk'>
+                  <driver name='qemu' type='\(disk.format.rawValue)'\(disk.readOnly ? "" : " discard='unmap'")/>
+                  <source file='\(escape(disk.path))'/>
+                  <target dev='vd\(letters[index % letters.count])' bus='virtio'/>
+                  <serial>\(escape(disk.serial))</serial>\(disk.readOnly ? "\n      <readonly/>" : "")
+                </disk>
+            """
+        }.joined(separator: "\n")
+        let cpu = accelerator == .kvm ? "\n  <cpu mode='host-passthrough'/>" : ""
+        let seclabel = runAs.map { "\n  <seclabel type='static' model='dac' relabel='no'>\n    <label>+\($0.uid):+\($0.gid)</label>\n  </seclabel>" } ?? ""
+        // libvirt 9.0 has no passt port forwarding, so user-mode networking with a hostfwd is
+        // passed straight to qemu; the NIC gets a fixed PCI slot clear of libvirt's own.
+        let netdev = "user,id=burrownet,hostfwd=tcp:127.0.0.1:\(sshPort)-:22"
+        let nic = "virtio-net-pci,netdev=burrownet,mac=\(macAddress),bus=pci.0,addr=0x10"
+        return """
+            <domain type='\(accelerator == .kvm ? "kvm" : "qemu")' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+              <name>\(escape(name))</name>
+              <metadata>
+                <burrow:environment xmlns:burrow='\(Self.metadataNamespace)' name='\(escape(environment))'/>
+              </metadata>
+              <memory unit='MiB'>\(memoryMiB)</memory>
+              <vcpu>\(cpus)</vcpu>
+              <os>
+                <type arch='x86_64' machine='pc'>hvm</type>
+                <kernel>\(escape(kernel))</kernel>
+                <initrd>\(escape(initrd))</initrd>
+                <cmdline>\(escape(kernelArguments))</cmdline>
+              </os>
+              <features>
+                <acpi/>
+              </features>\(cpu)
+              <clock offset='utc'/>
+              <on_poweroff>destroy</on_poweroff>
+              <on_reboot>restart</on_reboot>
+              <on_crash>destroy</on_crash>
+              <devices>
+            \(disks)
+                <serial type='pty'>
+                  <log file='\(escape(consoleLog))' append='off'/>
+                  <target port='0'/>
+                </serial>
+                <console type='pty'>
+                  <target type='serial' port='0'/>
+                </console>
+                <rng model='virtio'>
+                  <backend model='random'>/dev/urandom</backend>
+                </rng>
+                <memballoon model='none'/>
+              </devices>\(seclabel)
+              <qemu:commandline>
+                <qemu:arg value='-netdev'/>
+                <qemu:arg value='\(escape(netdev))'/>
+                <qemu:arg value='-device'/>
+                <qemu:arg value='\(escape(nic))'/>
+              </qemu:commandline>
+            </domain>
+            """
+    }
+
+    private func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "'", with: "&apos;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Libvirt
+
+/// What burrow needs to know of a domain's life.
+public enum DomainState: String, Sendable, Codable {
+    case running, paused, stopped, crashed, suspended, starting, stopping
+}
+
+/// The seam between burrow's use cases and the virtualisation layer: libvirt in production
+/// (`LibvirtHypervisor`), libvirt's `test:///default` driver or a fake in tests. Domain names
+/// are libvirt's; a missing domain is `nil` state, not an error.
+public protocol Hypervisor: Sendable {
+    var uri: String { get }
+    func define(xml: String) throws
+    func state(ofDomain name: String) throws -> DomainState?
+    func start(domain name: String) throws
+    /// Asks the guest to power off (ACPI); returns at once.
+    func requestShutdown(domain name: String) throws
+    /// Pulls the plug.
+    func destroy(domain name: String) throws
+    /// Forgets the domain definition (and any managed save). A missing domain is not an error.
+    func undefine(domain name: String) throws
+    /// Names of every defined domain.
+    func domainNames() throws -> [String]
+}
+
+/// `Hypervisor` over a libvirt connection. Errors become `BurrowError`s that say what to do,
+/// e.g. how to start libvirtd when it is not running.
+public final class LibvirtHypervisor: Hypervisor, @unchecked Sendable {
+    // @unchecked: LibvirtConnection is documented thread-safe (libvirt connections are).
+    private let connection: LibvirtConnection
+    public let uri: String
+
+    public init(uri: String) throws {
+        do {
+            connection = try LibvirtConnection(uri: uri)
+        } catch let error as LibvirtError {
+            throw Self.translate(error, uri: uri)
+        }
+        self.uri = uri
+    }
+
+    /// `qemu:///system` for root, `qemu:///session` otherwise; `--connect` or `BURROW_CONNECT` win.
+    public static func defaultURI(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let explicit, !explicit.isEmpty { return explicit }
+        if let fromEnvironment = environment["BURROW_CONNECT"], !fromEnvironment.isEmpty { return fromEnvironment }
+        return getuid() == 0 ? "qemu:///system" : "qemu:///session"
+    }
+
+    public func define(xml: String) throws {
+        _ = try call { try connection.defineDomain(xml: xml) }
+    }
+
+    public func state(ofDomain name: String) throws -> DomainState? {
+        try call {
+            guard let domain = try connection.lookupDomain(name: name) else { return nil }
+            switch try domain.state().state {
+            case .running, .blocked: return .running
+            case .paused: return .paused
+            case .shuttingDown: return .stopping
+            case .crashed: return .crashed
+            case .pmSuspended: return .suspended
+            case .shutoff, .noState, .unknown: return try domain.hasManagedSave() ? .suspended : .stopped
+            }
+        }
+    }
+
+    public func start(domain name: String) throws {
+        try call { try domain(name).start() }
+    }
+
+    public func requestShutdown(domain name: String) throws {
+        try call { try domain(name).shutdown() }
+    }
+
+    public func destroy(domain name: String) throws {
+        try call {
+            let domain = try domain(name)
+            if try domain.isActive() { try domain.destroy() }
+        }
+    }
+
+    public func undefine(domain name: String) throws {
+        try call {
+            guard let domain = try connection.lookupDomain(name: name) else { return }
+            try domain.undefine([.managedSave, .snapshotsMetadata])
+        }
+    }
+
+    public func domainNames() throws -> [String] {
+        try call { try connection.listAllDomains().map(\.name) }
+    }
+
+    private func domain(_ name: String) throws -> LibvirtDomain {
+        guard let domain = try connection.lookupDomain(name: name) else {
+            throw BurrowError(.notFound, "libvirt has no domain \(name)", hint: "burrow doctor --fix reconciles environments with libvirt.")
+        }
+        return domain
+    }
+
+    private func call<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as LibvirtError {
+            throw Self.translate(error, uri: uri)
+        }
+    }
+
+    static func translate(_ error: LibvirtError, uri: String) -> BurrowError {
+        if error.isConnectionFailure {
+            let hint = uri.contains("/system")
+                ? "Start it: sudo systemctl start libvirtd (without systemd: sudo sh -c 'virtlogd -d; libvirtd -d'), or choose another URI with --connect."
+                : "Check that libvirt is installed (Scripts/setup) and that you may use \(uri), or choose another URI with --connect."
+            return BurrowError(.failure, "cannot reach libvirt at \(uri): \(error.message)", hint: hint)
+        }
+        if error.isOperationInvalid {
+            return BurrowError(.wrongState, "libvirt refused: \(error.message)")
+        }
+        return BurrowError(.failure, "libvirt: \(error.description)")
+    }
+}

@@ -1,0 +1,159 @@
+import BurrowTestSupport
+import Foundation
+import Testing
+
+@testable import BurrowCore
+
+@Suite struct DomainSpecTests {
+    static func spec(accelerator: Accelerator = .tcg, runAs: ProcessOwner? = nil, name: String = "burrow-abc-dev") -> DomainSpec {
+        DomainSpec(
+            name: name, environment: "dev", memoryMiB: 1536, cpus: 3, accelerator: accelerator,
+            kernel: "/k/vmlinux", initrd: "/k/initrd.img", kernelArguments: "console=ttyS0 quiet",
+            disks: [
+                DiskSpec(path: "/e/dev/disk.qcow2", format: .qcow2, serial: "burrow-root", readOnly: false),
+                DiskSpec(path: "/k/modules.img", format: .raw, serial: "burrow-modules", readOnly: true),
+                DiskSpec(path: "/e/dev/seed.tar", format: .raw, serial: "burrow-seed", readOnly: true),
+            ],
+            sshPort: 45678, macAddress: "52:54:00:12:34:56", consoleLog: "/e/dev/console.log", runAs: runAs
+        )
+    }
+
+    static func validate(_ xml: String) throws -> (status: Int32, output: String) {
+        let directory = try TemporaryDirectory()
+        let file = directory.path("domain.xml")
+        try Data(xml.utf8).write(to: file)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/virt-xml-validate")
+        process.arguments = [file.path, "domain"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
+    @Test(arguments: [
+        (Accelerator.tcg, ProcessOwner?.none), (.kvm, ProcessOwner?.none), (.tcg, ProcessOwner(uid: 0, gid: 0)), (.kvm, ProcessOwner(uid: 1000, gid: 1000)),
+    ])
+    func everyVariantValidatesAgainstLibvirtsSchema(accelerator: Accelerator, runAs: ProcessOwner?) throws {
+        let result = try Self.validate(Self.spec(accelerator: accelerator, runAs: runAs).xml())
+        #expect(result.status == 0, "\(result.output)")
+    }
+
+    @Test func rendersWhatTheGuestNeeds() {
+        let xml = Self.spec(accelerator: .kvm, runAs: ProcessOwner(uid: 1000, gid: 100)).xml()
+        #expect(xml.contains("<domain type='kvm'"))
+        #expect(xml.contains("<cpu mode='host-passthrough'/>"))
+        #expect(xml.contains("<kernel>/k/vmlinux</kernel>") && xml.contains("<initrd>/k/initrd.img</initrd>"))
+        #expect(xml.contains("<serial>burrow-seed</serial>") && xml.contains("<target dev='vdc' bus='virtio'/>"))
+        #expect(xml.contains("hostfwd=tcp:127.0.0.1:45678-:22"))
+        #expect(xml.contains("mac=52:54:00:12:34:56"))
+        #expect(xml.contains("<label>+1000:+100</label>"))
+        #expect(!xml.contains("<bootloader") && !xml.contains("<loader"))
+        let tcg = Self.spec().xml()
+        #expect(tcg.contains("<domain type='qemu'") && !tcg.contains("host-passthrough") && !tcg.contains("seclabel"))
+    }
+
+    @Test func escapesHostileValues() throws {
+        var spec = Self.spec()
+        spec.disks[0].path = "/tmp/a'b<c>&d"
+        let xml = spec.xml()
+        #expect(xml.contains("/tmp/a&apos;b&lt;c&gt;&amp;d"))
+        #expect(try Self.validate(xml).status == 0)
+    }
+
+    /// The test driver runs no qemu, but it parses and keeps the definition like any driver.
+    @Test func definesAndRunsOnTheTestDriver() throws {
+        let hypervisor = try LibvirtHypervisor(uri: "test:///default")
+        let name = "burrow-test-\(UUID().uuidString.prefix(6))"
+        try hypervisor.define(xml: Self.spec(name: name).xml())
+        #expect(try hypervisor.state(ofDomain: name) == .stopped)
+        try hypervisor.start(domain: name)
+        #expect(try hypervisor.state(ofDomain: name) == .running)
+        try hypervisor.destroy(domain: name)
+        #expect(try hypervisor.state(ofDomain: name) == .stopped)
+        try hypervisor.undefine(domain: name)
+        #expect(try hypervisor.state(ofDomain: name) == nil)
+        #expect(try !hypervisor.domainNames().contains(name))
+    }
+
+    @Test func missingDomainsAreNilNotErrors() throws {
+        let hypervisor = try LibvirtHypervisor(uri: "test:///default")
+        #expect(try hypervisor.state(ofDomain: "no-such-domain") == nil)
+        try hypervisor.undefine(domain: "no-such-domain")
+        #expect(throws: BurrowError.self) { try hypervisor.start(domain: "no-such-domain") }
+    }
+
+    @Test func anUnreachableDaemonSaysHowToStartIt() {
+        let error = #expect(throws: BurrowError.self) { try LibvirtHypervisor(uri: "qemu+unix:///system?socket=/nonexistent/libvirt-sock") }
+        #expect(error?.message.contains("cannot reach libvirt") == true)
+        #expect(error?.hint?.contains("libvirtd") == true)
+    }
+}
+
+@Suite struct EnvironmentPieceTests {
+    @Test func seedCarriesIdentityAndKeys() throws {
+        let directory = try TemporaryDirectory()
+        let seed = Seed(
+            hostname: "dev", machineID: Seed.randomMachineID(), user: "alice", uid: 1000, gid: 1000, mode: .run,
+            hostPrivateKey: "PRIVATE", hostPublicKey: "ssh-ed25519 AAAA host", authorizedKeys: ["ssh-ed25519 BBBB user"]
+        )
+        let file = directory.path("seed.tar")
+        try seed.write(to: file)
+        #expect((try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int ?? 1) % 512 == 0)
+        let listing = try String(decoding: runTool("/usr/bin/tar", ["-tvf", file.path]), as: UTF8.self)
+        #expect(listing.contains("burrow/seed.env") && listing.contains("burrow/ssh/authorized_keys") && listing.contains("-rw------- 0/0"))
+        let env = try String(decoding: runTool("/usr/bin/tar", ["-xOf", file.path, "burrow/seed.env"]), as: UTF8.self)
+        #expect(env.contains("BURROW_USER='alice'\n") && env.contains("BURROW_UID='1000'\n") && env.contains("BURROW_MODE='run'\n"))
+        #expect(env.split(separator: "\n").allSatisfy { $0.range(of: "^BURROW_[A-Z_]+='[^']*'$", options: .regularExpression) != nil })
+        #expect(seed.machineID.count == 32)
+    }
+
+    @Test func seedValuesCannotBreakOutOfQuotes() {
+        let seed = Seed(hostname: "x'; reboot; '", machineID: "0", user: "u", uid: 1, gid: 1, mode: .provision, hostPrivateKey: "", hostPublicKey: "", authorizedKeys: [])
+        #expect(seed.environmentFile.contains("BURROW_HOSTNAME='x; reboot; '\n"))
+    }
+
+    @Test func hostnamesAndDomainNames() {
+        #expect(Seed.hostname(for: "my_env.2") == "my-env-2")
+        let home = BurrowHome(root: URL(fileURLWithPath: "/tmp/a"))
+        #expect(home.domainName(for: "dev").hasPrefix("burrow-") && home.domainName(for: "dev").hasSuffix("-dev"))
+        #expect(home.domainName(for: "dev") != BurrowHome(root: URL(fileURLWithPath: "/tmp/b")).domainName(for: "dev"))
+    }
+
+    @Test func remoteArgumentsAreQuotedForTheShell() {
+        #expect(SSHTools.shellQuote("ls") == "ls")
+        #expect(SSHTools.shellQuote("a b") == "'a b'")
+        #expect(SSHTools.shellQuote("it's") == "'it'\\''s'")
+        #expect(SSHTools.shellQuote("") == "''")
+        #expect(SSHTools.shellQuote("$(reboot)") == "'$(reboot)'")
+    }
+
+    @Test func acceleratorProbeRefusesPVMAndMissingKVM() throws {
+        let sysfs = try TemporaryDirectory()
+        let device = sysfs.path("kvm")
+        FileManager.default.createFile(atPath: device.path, contents: Data())
+        #expect(AcceleratorProbe(sysfsModules: sysfs.url, kvmDevice: sysfs.path("missing").path).detect().accelerator == .tcg)
+        try FileManager.default.createDirectory(at: sysfs.path("kvm_pvm"), withIntermediateDirectories: true)
+        let pvm = AcceleratorProbe(sysfsModules: sysfs.url, kvmDevice: device.path).detect()
+        #expect(pvm.accelerator == .tcg && pvm.reason?.contains("PVM") == true)
+        try FileManager.default.removeItem(at: sysfs.path("kvm_pvm"))
+        try FileManager.default.createDirectory(at: sysfs.path("kvm_intel"), withIntermediateDirectories: true)
+        #expect(AcceleratorProbe(sysfsModules: sysfs.url, kvmDevice: device.path).detect().accelerator == .kvm)
+        #expect(AcceleratorProbe(sysfsModules: sysfs.url, kvmDevice: device.path).choose(explicit: .tcg).accelerator == .tcg)
+    }
+
+    private func runTool(_ executable: String, _ arguments: [String]) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return data
+    }
+}

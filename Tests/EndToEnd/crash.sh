@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Crash safety and concurrency, no guest boots needed:
+#   - SIGKILL at every step of import, create and rm (BURROW_CRASH_AT), then `doctor --fix`:
+#     no orphan domain, disk, row or temp file; the target exists whole or not at all; a
+#     bystander environment is untouched;
+#   - 8 concurrent creates into distinct names and 4 into one name;
+#   - the errors people meet, triggered for real, with their messages and exit codes.
+#   crash.sh READY_ROOTFS_TARBALL
+source "$(dirname "$0")/lib.sh"
+tarball="${1:?usage: crash.sh READY_TARBALL}"
+uri="${BURROW_CONNECT:-qemu:///system}"
+work=$(mktemp -d /tmp/burrow-e2e-crash.XXXXXX)
+cleanup() {
+    for env in $("$BURROW" ls --json 2>/dev/null | python3 -c 'import json,sys; [print(e["name"]) for e in json.load(sys.stdin)]' 2>/dev/null); do
+        "$BURROW" rm --force "$env" >/dev/null 2>&1
+    done
+    mountpoint -q "$work/full" && umount "$work/full"
+    rm -rf "$work" "$BURROW_HOME"
+}
+trap cleanup EXIT
+env_count() { "$BURROW" ls --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+
+kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n1); version=${kernel#/boot/vmlinuz-}
+check "kernel core from the host's kernel package files" "$BURROW" kernel import "$kernel" --modules "/lib/modules/$version"
+check "import the rootfs" "$BURROW" image import debian "$tarball"
+check "a bystander environment" "$BURROW" create bystander --image debian
+bystander_disk=$(sha256sum "$BURROW_HOME/envs/bystander/disk.qcow2" | cut -d' ' -f1)
+
+# state_is_clean NAME: no scratch, no open journal row, and NAME either whole or absent.
+state_is_clean() {
+    local name="$1"
+    [ -z "$(ls -A "$BURROW_HOME/tmp")" ] || { echo "scratch left: $(ls "$BURROW_HOME/tmp")"; return 1; }
+    [ "$(sqlite3 "$BURROW_HOME/burrow.sqlite" 'select count(*) from operation')" = 0 ] || { echo "journal rows left"; return 1; }
+    local row=0 dir=0 dom=0
+    "$BURROW" ls --json | grep -q "\"name\" : \"$name\"" && row=1
+    [ -d "$BURROW_HOME/envs/$name" ] && dir=1
+    virsh -c "$uri" list --all --name | grep -q -- "-$name\$" && dom=1
+    [ "$row$dir$dom" = 000 ] || [ "$row$dir$dom" = 111 ] || { echo "half-made $name: row=$row dir=$dir domain=$dom"; return 1; }
+    [ "$(sha256sum "$BURROW_HOME/envs/bystander/disk.qcow2" | cut -d' ' -f1)" = "$bystander_disk" ] || { echo "bystander changed"; return 1; }
+}
+
+echo "SIGKILL inside import"
+# Other bytes than the imported tarball, so the import is not a cache hit.
+zstd -dc "$tarball" | gzip -1 >"$work/other.tar.gz"
+for point in import.filesystem-made import.entries import.converted import.published; do
+    BURROW_CRASH_AT=$point "$BURROW" image import "crashed" "$work/other.tar.gz" >/dev/null 2>&1
+    code=$?
+    "$BURROW" doctor --fix >/dev/null 2>&1
+    check "import killed at $point (exit $code), doctor --fix leaves no half image" sh -c "
+        test '$code' = 137 &&
+        test -z \"\$(ls -A '$BURROW_HOME/tmp')\" &&
+        test \"\$(ls '$BURROW_HOME/images' | wc -l)\" = 1 &&
+        ! '$BURROW' image ls | grep -q '^crashed '"
+done
+
+echo "SIGKILL inside create"
+for point in create.claimed create.disk-made create.seed-written create.defined; do
+    BURROW_CRASH_AT=$point "$BURROW" create victim --image debian >/dev/null 2>&1
+    code=$?
+    "$BURROW" doctor --fix >/dev/null 2>&1
+    check "create killed at $point (exit $code)" test "$code" = 137
+    check "… no trace of the victim, bystander intact" state_is_clean victim
+    check "… and the name can be used again" "$BURROW" create victim --image debian
+    "$BURROW" rm victim >/dev/null
+done
+
+echo "SIGKILL inside rm"
+for point in remove.undefined remove.files-deleted; do
+    "$BURROW" create victim --image debian >/dev/null
+    BURROW_CRASH_AT=$point "$BURROW" rm victim >/dev/null 2>&1
+    code=$?
+    "$BURROW" doctor --fix >/dev/null 2>&1
+    check "rm killed at $point (exit $code), doctor finishes it" sh -c "test '$code' = 137"
+    check "… the victim is gone whole, bystander intact" state_is_clean victim
+done
+check "doctor finds nothing left to fix" "$BURROW" doctor
+
+echo "concurrency"
+for index in 1 2 3 4 5 6 7 8; do "$BURROW" create "par$index" --image debian >"$work/par$index.log" 2>&1 & done
+wait
+check "8 concurrent creates into distinct names all succeed" test "$(env_count)" = 9
+check "… with distinct SSH ports" test "$("$BURROW" ls --json | python3 -c 'import json,sys; e=json.load(sys.stdin); print(len({x["sshPort"] for x in e}) == len(e))')" = True
+for index in 1 2 3 4; do ("$BURROW" create same --image debian >"$work/same$index.log" 2>&1; echo $? >"$work/same$index.code") & done
+wait
+check "exactly one of 4 same-name creates succeeds" test "$(cat "$work"/same*.code | grep -c '^0$')" = 1
+check "… the others fail cleanly as wrong-state" test "$(cat "$work"/same*.code | grep -c '^4$')" = 3
+check "… and leave a whole environment" state_is_clean same
+for env in same par1 par2 par3 par4 par5 par6 par7 par8; do "$BURROW" rm "$env" >/dev/null; done
+
+echo "errors people can act on"
+check_fails "an image in use" 4 "$BURROW" image rm debian
+check_fails "an unknown environment" 3 "$BURROW" start nope
+mkdir -p "$work/full" && mount -t tmpfs -o size=30m tmpfs "$work/full"
+check_fails "a full disk under BURROW_HOME" 1 env BURROW_HOME="$work/full/home" "$BURROW" image import debian "$tarball"
+check "… says so" grep -q "no space left" "$LAST_FAILURE_OUTPUT"
+check "… and leaves nothing" test -z "$(ls -A "$work/full/home/tmp")"
+umount "$work/full"
+check_fails "no kernel core" 3 env BURROW_HOME="$work/nokernel" sh -c "'$BURROW' image import debian '$tarball' >/dev/null && '$BURROW' create x --image debian"
+check "… names the fix" grep -q "burrow kernel fetch" "$LAST_FAILURE_OUTPUT"
+if [ "$uri" = qemu:///system ] && [ "$(id -u)" = 0 ]; then
+    pkill -x libvirtd; sleep 1
+    check_fails "libvirtd not running" 1 "$BURROW" ls
+    check "… says how to start it" grep -q "libvirtd" "$LAST_FAILURE_OUTPUT"
+    libvirtd -d; sleep 2
+    check "… and works again once it runs" "$BURROW" ls
+fi
+summary

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# End to end: environments on real qemu through libvirt (TCG on hosts without usable KVM).
+# One booted environment is shared by most checks to keep the number of boots small.
+#   env.sh READY_ROOTFS_TARBALL MINBASE_ROOTFS_TARBALL
+source "$(dirname "$0")/lib.sh"
+
+ready="${1:?usage: env.sh READY_TARBALL MINBASE_TARBALL}"
+minbase="${2:?usage: env.sh READY_TARBALL MINBASE_TARBALL}"
+export BURROW_BOOT_TIMEOUT="${BURROW_BOOT_TIMEOUT:-600}"
+cleanup() {
+    for env in $("$BURROW" ls --json 2>/dev/null | python3 -c 'import json,sys; [print(e["name"]) for e in json.load(sys.stdin)]' 2>/dev/null); do
+        "$BURROW" rm --force "$env" >/dev/null 2>&1
+    done
+    rm -rf "$BURROW_HOME"
+}
+trap cleanup EXIT
+
+echo "kernel core"
+check "burrow kernel fetch installs the distribution's kernel" "$BURROW" kernel fetch
+check "burrow kernel ls shows it" sh -c "'$BURROW' kernel ls | grep -q amd64"
+
+echo "create"
+check "import the Debian rootfs" "$BURROW" image import debian "$ready"
+check "create an environment" "$BURROW" create dev --image debian --cpus 2 --memory 1G
+check_fails "a second create with the same name is refused" 4 "$BURROW" create dev --image debian
+check_fails "an unknown image is not found" 3 "$BURROW" create other --image nope
+check_fails "an invalid name is refused" 2 "$BURROW" create Bad/Name --image debian
+check "burrow ls shows it stopped" sh -c "'$BURROW' ls --json | python3 -c 'import json,sys; e=json.load(sys.stdin)[0]; assert e[\"name\"]==\"dev\" and e[\"state\"]==\"stopped\", e'"
+disk="$BURROW_HOME/envs/dev/disk.qcow2"
+digest=$(sha256sum "$ready" | cut -d' ' -f1)
+check "the disk is an overlay on the shared base image" sh -c "qemu-img info '$disk' | grep -q 'backing file: $BURROW_HOME/images/$digest/base.qcow2'"
+check "create copied nothing (overlay under 2 MiB)" test "$(du -k "$disk" | cut -f1)" -lt 2048
+
+echo "exec and ssh (boots the guest)"
+start=$(date +%s)
+check "exec prints Debian's os-release" sh -c "'$BURROW' exec dev -- cat /etc/os-release | grep -q 'ID=debian'"
+echo "       (first exec, boot included: $(( $(date +%s) - start )) s)"
+check_fails "exec passes the exit status through" 7 "$BURROW" exec dev -- sh -c 'exit 7'
+check "stdin streams into the command" sh -c "echo streamed | '$BURROW' exec dev -- cat | grep -qx streamed"
+check "arguments keep their quoting" sh -c "test \"\$('$BURROW' exec dev -- printf '%s|' 'a b' \"c'd\")\" = \"a b|c'd|\""
+check "the guest user matches the host user" sh -c "test \"\$('$BURROW' exec dev -- id -un)\" = \"\$(id -un)\""
+check "the hostname is the environment's name" sh -c "test \"\$('$BURROW' exec dev -- hostname)\" = dev"
+check "password login is off" sh -c "'$BURROW' exec dev -- sh -c 'sshd -T 2>/dev/null | grep -qx \"passwordauthentication no\" || cat /etc/ssh/sshd_config.d/burrow.conf | grep -q \"PasswordAuthentication no\"'"
+check "kernel modules load from the modules disk (9p)" "$BURROW" exec dev -- sh -c 'modprobe 9p && grep -q 9p /proc/filesystems'
+config=$("$BURROW" ssh-config --path)
+check "ssh -F config burrow-dev works with strict host key checking" ssh -F "$config" -o BatchMode=yes burrow-dev true
+check "ssh-config pins the host key" sh -c "grep -q 'StrictHostKeyChecking yes' '$config'"
+check "the guest reaches the outside network through NAT" "$BURROW" exec dev -- sh -c 'cat < /dev/null > /dev/tcp/10.0.2.2/22 2>/dev/null || getent hosts deb.debian.org >/dev/null'
+check "burrow logs shows the console" sh -c "'$BURROW' logs dev | grep -qi 'linux'"
+check "burrow ls shows it running with its port" sh -c "'$BURROW' ls | grep -E '^dev +running'"
+check_fails "rm of a running env is refused" 4 "$BURROW" rm dev
+
+echo "stop and start"
+check "stop shuts it down" "$BURROW" stop dev
+check "ls shows it stopped" sh -c "'$BURROW' ls --json | grep -q '\"state\" : \"stopped\"'"
+check "start boots it again" "$BURROW" start dev
+check "exec after restart" sh -c "'$BURROW' exec dev -- true"
+
+echo "a second environment shares the base"
+check "create another from the same image" "$BURROW" create second --image debian
+check "its overlay backs onto the same base" sh -c "qemu-img info '$BURROW_HOME/envs/second/disk.qcow2' | grep -q 'backing file: $BURROW_HOME/images/$digest/base.qcow2'"
+check "one base image for both" test "$(ls "$BURROW_HOME/images" | wc -l)" = 1
+check_fails "image rm is refused while environments use it" 4 "$BURROW" image rm debian
+
+echo "rm"
+domain=$("$BURROW" ls --json | python3 -c 'import json,sys; print([e for e in json.load(sys.stdin) if e["name"]=="dev"][0]["domain"])')
+check "rm --force removes a running env" "$BURROW" rm --force dev
+check "no domain left" sh -c "! virsh -c '${BURROW_CONNECT:-qemu:///system}' dominfo '$domain' >/dev/null 2>&1"
+check "no disk left" test ! -e "$BURROW_HOME/envs/dev"
+check "no row left" sh -c "! '$BURROW' ls --json | grep -q '\"name\" : \"dev\"'"
+check_fails "commands on a removed env say not found" 3 "$BURROW" exec dev -- true
+"$BURROW" rm second >/dev/null
+
+echo "a docker-style minbase rootfs (no init, no sshd) becomes reachable"
+check "import minbase" "$BURROW" image import minbase "$minbase"
+check "it is recognised as not ready" sh -c "'$BURROW' image ls --json | python3 -c 'import json,sys; assert [i for i in json.load(sys.stdin) if i[\"name\"]==\"minbase\"][0][\"guestReady\"] is False'"
+check "create provisions it once" "$BURROW" create mini --image minbase
+check "exec works in it" sh -c "'$BURROW' exec mini -- cat /etc/os-release | grep -q 'ID=debian'"
+check "its disk is built on a cached provisioned layer" sh -c "qemu-img info -U '$BURROW_HOME/envs/mini/disk.qcow2' | grep -q '/layers/'"
+check "a second env of that image reuses the layer, provisioning nothing" sh -c "out=\$('$BURROW' create mini2 --image minbase 2>&1) && ! echo \"\$out\" | grep -q installing"
+check "both share one layer" test "$(ls "$BURROW_HOME"/images/*/layers/ | wc -l)" = 1
+
+summary
