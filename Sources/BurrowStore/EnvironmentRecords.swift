@@ -20,11 +20,17 @@ public struct EnvironmentRecord: Codable, Equatable, Sendable, FetchableRecord, 
     public var guestGID: Int
     /// "kvm" or "tcg", chosen at create time.
     public var accelerator: String
+    /// The environment's own writable disk, `disks/<diskID>.qcow2`.
+    public var diskID: String
+    /// The frozen layer (clone or snapshot) its disk is built on; nil when it sits directly on
+    /// its image (or the image's provisioned layer).
+    public var layerKey: String?
     public var createdAt: Date
 
     public init(
         name: String, imageName: String, domainName: String, connectURI: String, cpus: Int, memoryMiB: Int, diskBytes: Int64,
-        sshPort: Int, macAddress: String, guestUser: String, guestUID: Int, guestGID: Int, accelerator: String, createdAt: Date
+        sshPort: Int, macAddress: String, guestUser: String, guestUID: Int, guestGID: Int, accelerator: String,
+        diskID: String, layerKey: String?, createdAt: Date
     ) {
         self.name = name
         self.imageName = imageName
@@ -39,6 +45,8 @@ public struct EnvironmentRecord: Codable, Equatable, Sendable, FetchableRecord, 
         self.guestUID = guestUID
         self.guestGID = guestGID
         self.accelerator = accelerator
+        self.diskID = diskID
+        self.layerKey = layerKey
         self.createdAt = createdAt
     }
 }
@@ -65,6 +73,10 @@ extension BurrowDatabase {
                 throw StoreError.portTaken(record.sshPort)
             }
         }
+    }
+
+    public func updateEnvironment(_ record: EnvironmentRecord) throws {
+        try write { try record.update($0) }
     }
 
     public func deleteEnvironment(named name: String) throws {

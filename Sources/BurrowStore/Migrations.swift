@@ -44,6 +44,8 @@ extension BurrowDatabase {
                 table.column("guestUID", .integer).notNull()
                 table.column("guestGID", .integer).notNull()
                 table.column("accelerator", .text).notNull()
+                table.column("diskID", .text).notNull().unique()
+                table.column("layerKey", .text)
                 table.column("createdAt", .datetime).notNull()
             }
         }
@@ -56,8 +58,19 @@ extension BurrowDatabase {
             try db.create(table: "layer") { table in
                 table.primaryKey("key", .text)
                 table.column("parentDigest", .text).notNull().indexed().references("baseImage", onDelete: .restrict)
+                table.column("parentKey", .text).indexed().references("layer", onDelete: .restrict)
+                table.column("kind", .text).notNull()
                 table.column("purpose", .text).notNull()
                 table.column("createdAt", .datetime).notNull()
+            }
+        }
+        migrator.registerMigration("v6-snapshots") { db in
+            try db.create(table: "snapshot") { table in
+                table.column("environment", .text).notNull().references("environment", onDelete: .cascade)
+                table.column("name", .text).notNull()
+                table.column("layerKey", .text).notNull().indexed().references("layer", onDelete: .restrict)
+                table.column("createdAt", .datetime).notNull()
+                table.primaryKey(["environment", "name"])
             }
         }
         return migrator

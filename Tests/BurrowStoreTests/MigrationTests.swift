@@ -92,3 +92,34 @@ import Testing
         #expect(try BurrowDatabase(path: path).allBaseImages().count == 100)
     }
 }
+
+@Suite struct LayerStoreTests {
+    /// A chain base ← a ← b, with b under an environment and a under a snapshot.
+    @Test func frozenLayersGoOnlyWhenNothingIsBuiltOnThem() throws {
+        let directory = try TemporaryDirectory()
+        let database = try BurrowDatabase(path: directory.path("burrow.sqlite").path)
+        try database.register(
+            base: BaseImageRecord(digest: "d", virtualSize: 1, fileSize: 1, createdAt: Date()),
+            image: ImageRecord(name: "img", digest: "d", distro: nil, source: "s", createdAt: Date())
+        )
+        try database.insertLayer(LayerRecord(key: "a", parentDigest: "d", parentKey: nil, kind: .frozen, purpose: "t", createdAt: Date()))
+        try database.insertLayer(LayerRecord(key: "b", parentDigest: "d", parentKey: "a", kind: .frozen, purpose: "t", createdAt: Date()))
+        try database.insertLayer(LayerRecord(key: "p", parentDigest: "d", parentKey: nil, kind: .provisioned, purpose: "t", createdAt: Date()))
+        let env = EnvironmentRecord(
+            name: "e", imageName: "img", domainName: "dom", connectURI: "test:///default", cpus: 1, memoryMiB: 512, diskBytes: 0, sshPort: 40000,
+            macAddress: "52:54:00:00:00:01", guestUser: "u", guestUID: 1, guestGID: 1, accelerator: "tcg", diskID: "top", layerKey: "b", createdAt: Date()
+        )
+        try database.insertEnvironment(env)
+        try database.write { try SnapshotRecord(environment: "e", name: "s", layerKey: "a", createdAt: Date()).insert($0) }
+        #expect(try database.releaseUnusedFrozenLayers().isEmpty)
+
+        var moved = env
+        moved.layerKey = nil
+        try database.updateEnvironment(moved)
+        #expect(try database.releaseUnusedFrozenLayers() == ["b"])
+        // Removing the environment takes its snapshots with it, and so the last hold on "a".
+        try database.deleteEnvironment(named: "e")
+        #expect(try database.releaseUnusedFrozenLayers() == ["a"])
+        #expect(try database.layer(key: "p") != nil)
+    }
+}

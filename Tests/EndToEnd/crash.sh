@@ -15,7 +15,7 @@ cleanup() {
         "$BURROW" rm --force "$env" >/dev/null 2>&1
     done
     mountpoint -q "$work/full" && umount "$work/full"
-    rm -rf "$work" "$BURROW_HOME"
+    rm -rf "$work" "$BURROW_HOME" "/tmp/burrow-e2e-perm-$$"
 }
 trap cleanup EXIT
 env_count() { "$BURROW" ls --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
@@ -24,7 +24,8 @@ kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n1); version=${kernel#/boot/vmlinu
 check "kernel core from the host's kernel package files" "$BURROW" kernel import "$kernel" --modules "/lib/modules/$version"
 check "import the rootfs" "$BURROW" image import debian "$tarball"
 check "a bystander environment" "$BURROW" create bystander --image debian
-bystander_disk=$(sha256sum "$BURROW_HOME/envs/bystander/disk.qcow2" | cut -d' ' -f1)
+bystander_file=$("$BURROW" ls --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["disk"])')
+bystander_disk=$(sha256sum "$bystander_file" | cut -d' ' -f1)
 
 # state_is_clean NAME: no scratch, no open journal row, and NAME either whole or absent.
 state_is_clean() {
@@ -36,7 +37,8 @@ state_is_clean() {
     [ -d "$BURROW_HOME/envs/$name" ] && dir=1
     virsh -c "$uri" list --all --name | grep -q -- "-$name\$" && dom=1
     [ "$row$dir$dom" = 000 ] || [ "$row$dir$dom" = 111 ] || { echo "half-made $name: row=$row dir=$dir domain=$dom"; return 1; }
-    [ "$(sha256sum "$BURROW_HOME/envs/bystander/disk.qcow2" | cut -d' ' -f1)" = "$bystander_disk" ] || { echo "bystander changed"; return 1; }
+    [ "$(sha256sum "$bystander_file" | cut -d' ' -f1)" = "$bystander_disk" ] || { echo "bystander changed"; return 1; }
+    [ "$(ls "$BURROW_HOME/disks" | wc -l)" = "$(env_count)" ] || { echo "disks without environments: $(ls "$BURROW_HOME/disks")"; return 1; }
 }
 
 echo "SIGKILL inside import"
@@ -87,6 +89,17 @@ check "… the others fail cleanly as wrong-state" test "$(cat "$work"/same*.cod
 check "… and leave a whole environment" state_is_clean same
 for env in same par1 par2 par3 par4 par5 par6 par7 par8; do "$BURROW" rm "$env" >/dev/null; done
 
+echo "locking"
+"$BURROW" create locked --image debian >/dev/null && "$BURROW" create free --image debian >/dev/null
+flock "$BURROW_HOME/locks/env-locked.lock" sleep 6 &
+holder=$!
+sleep 0.5
+check_fails "a command on an environment another command holds waits, then says busy" 4 env BURROW_LOCK_TIMEOUT=1 "$BURROW" rm locked
+check "… naming it" grep -q "environment 'locked' is busy" "$LAST_FAILURE_OUTPUT"
+check "commands on other environments do not wait" env BURROW_LOCK_TIMEOUT=1 "$BURROW" rm free
+wait "$holder"
+check "once the holder is done, the command goes through" "$BURROW" rm locked
+
 echo "errors people can act on"
 check_fails "an image in use" 4 "$BURROW" image rm debian
 check_fails "an unknown environment" 3 "$BURROW" start nope
@@ -98,6 +111,10 @@ umount "$work/full"
 check_fails "no kernel core" 3 env BURROW_HOME="$work/nokernel" sh -c "'$BURROW' image import debian '$tarball' >/dev/null && '$BURROW' create x --image debian"
 check "… names the fix" grep -q "burrow kernel fetch" "$LAST_FAILURE_OUTPUT"
 if [ "$uri" = qemu:///system ] && [ "$(id -u)" = 0 ]; then
+    user=burrow-e2e
+    id "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
+    check_fails "no permission on the libvirt socket" 1 runuser -u "$user" -- env BURROW_HOME="/tmp/burrow-e2e-perm-$$" "$BURROW" ls --connect qemu:///system
+    check "… says how to get it" grep -q "libvirt group" "$LAST_FAILURE_OUTPUT"
     pkill -x libvirtd; sleep 1
     check_fails "libvirtd not running" 1 "$BURROW" ls
     check "… says how to start it" grep -q "libvirtd" "$LAST_FAILURE_OUTPUT"

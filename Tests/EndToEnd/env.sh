@@ -26,7 +26,8 @@ check_fails "a second create with the same name is refused" 4 "$BURROW" create d
 check_fails "an unknown image is not found" 3 "$BURROW" create other --image nope
 check_fails "an invalid name is refused" 2 "$BURROW" create Bad/Name --image debian
 check "burrow ls shows it stopped" sh -c "'$BURROW' ls --json | python3 -c 'import json,sys; e=json.load(sys.stdin)[0]; assert e[\"name\"]==\"dev\" and e[\"state\"]==\"stopped\", e'"
-disk="$BURROW_HOME/envs/dev/disk.qcow2"
+disk_of() { "$BURROW" ls --json | python3 -c "import json,sys; print([e for e in json.load(sys.stdin) if e['name']=='$1'][0]['disk'])"; }
+disk=$(disk_of dev)
 digest=$(sha256sum "$ready" | cut -d' ' -f1)
 check "the disk is an overlay on the shared base image" sh -c "qemu-img info '$disk' | grep -q 'backing file: $BURROW_HOME/images/$digest/base.qcow2'"
 check "create copied nothing (overlay under 2 MiB)" test "$(du -k "$disk" | cut -f1)" -lt 2048
@@ -50,23 +51,53 @@ check "burrow logs shows the console" sh -c "'$BURROW' logs dev | grep -qi 'linu
 check "burrow ls shows it running with its port" sh -c "'$BURROW' ls | grep -E '^dev +running'"
 check_fails "rm of a running env is refused" 4 "$BURROW" rm dev
 
+echo "clone, snapshot, suspend (on the running env)"
+check "write a marker in dev" "$BURROW" exec dev -- sh -c 'echo before-clone > ~/marker && sync'
+check "clone dev while it runs" "$BURROW" clone dev twin
+check "the clone's disk is an overlay on a shared frozen layer" sh -c "qemu-img info -U --backing-chain '$(disk_of twin 2>/dev/null || echo missing)' | grep -q 'backing file: $BURROW_HOME/disks/'"
+check "the clone sees the marker" sh -c "test \"\$('$BURROW' exec twin -- cat ~/marker)\" = before-clone"
+check "dev still sees it" sh -c "test \"\$('$BURROW' exec dev -- cat ~/marker)\" = before-clone"
+check "a change in dev" "$BURROW" exec dev -- sh -c 'echo only-dev > ~/diverged'
+check "… is absent in the clone" sh -c "! '$BURROW' exec twin -- test -e ~/diverged"
+check "the clone has its own hostname" sh -c "test \"\$('$BURROW' exec twin -- hostname)\" = twin"
+check "… its own machine-id" sh -c "test \"\$('$BURROW' exec twin -- cat /etc/machine-id)\" != \"\$('$BURROW' exec dev -- cat /etc/machine-id)\""
+check "… its own pinned host key" sh -c "! cmp -s '$BURROW_HOME/envs/twin/ssh_host_ed25519_key.pub' '$BURROW_HOME/envs/dev/ssh_host_ed25519_key.pub'"
+check "ssh burrow-twin works with strict checking" ssh -F "$("$BURROW" ssh-config --path)" -o BatchMode=yes burrow-twin true
+check "rm the clone" "$BURROW" rm --force twin
+check "dev keeps working on the shared layer" "$BURROW" exec dev -- cat ~/marker
+check "snapshot dev while it runs" "$BURROW" snapshot dev snap1
+check "snapshot ls lists it" sh -c "'$BURROW' snapshot ls dev | grep -q snap1"
+check "change after the snapshot" "$BURROW" exec dev -- sh -c 'rm ~/marker; echo later > ~/after-snapshot; sync'
+check "restore dev to snap1" "$BURROW" restore dev snap1
+check "… the marker is back" sh -c "test \"\$('$BURROW' exec dev -- cat ~/marker)\" = before-clone"
+check "… the later change is gone" sh -c "! '$BURROW' exec dev -- test -e ~/after-snapshot"
+check "snapshot rm" "$BURROW" snapshot rm dev snap1
+pid=$("$BURROW" exec dev -- sh -c 'setsid sleep 100000 </dev/null >/dev/null 2>&1 & echo $!')
+check "suspend dev" "$BURROW" suspend dev
+check "ls shows it suspended" sh -c "'$BURROW' ls | grep -E '^dev +suspended'"
+check "exec resumes it and a process started before is still running" "$BURROW" exec dev -- kill -0 "$pid"
+check "the guest clock was corrected after resume" sh -c "test \$(( \$(date +%s) - \$('$BURROW' exec dev -- date +%s) )) -lt 30"
+
 echo "stop and start"
 check "stop shuts it down" "$BURROW" stop dev
 check "ls shows it stopped" sh -c "'$BURROW' ls --json | grep -q '\"state\" : \"stopped\"'"
+check "compact a stopped env" sh -c "'$BURROW' compact dev | grep -q '^Compacted dev'"
 check "start boots it again" "$BURROW" start dev
 check "exec after restart" sh -c "'$BURROW' exec dev -- true"
 
 echo "a second environment shares the base"
 check "create another from the same image" "$BURROW" create second --image debian
-check "its overlay backs onto the same base" sh -c "qemu-img info '$BURROW_HOME/envs/second/disk.qcow2' | grep -q 'backing file: $BURROW_HOME/images/$digest/base.qcow2'"
+check "its overlay backs onto the same base" sh -c "qemu-img info \"\$(cd / && '$BURROW' ls --json | python3 -c 'import json,sys; print([e for e in json.load(sys.stdin) if e[\"name\"]==\"second\"][0][\"disk\"])')\" | grep -q 'backing file: $BURROW_HOME/images/$digest/base.qcow2'"
 check "one base image for both" test "$(ls "$BURROW_HOME/images" | wc -l)" = 1
 check_fails "image rm is refused while environments use it" 4 "$BURROW" image rm debian
 
 echo "rm"
 domain=$("$BURROW" ls --json | python3 -c 'import json,sys; print([e for e in json.load(sys.stdin) if e["name"]=="dev"][0]["domain"])')
+disk=$(disk_of dev)
 check "rm --force removes a running env" "$BURROW" rm --force dev
 check "no domain left" sh -c "! virsh -c '${BURROW_CONNECT:-qemu:///system}' dominfo '$domain' >/dev/null 2>&1"
-check "no disk left" test ! -e "$BURROW_HOME/envs/dev"
+check "no disk left" test ! -e "$BURROW_HOME/envs/dev" -a ! -e "$disk"
+check "no frozen layer left behind by the clone and snapshot" test "$(ls "$BURROW_HOME/disks" | wc -l)" = 1
 check "no row left" sh -c "! '$BURROW' ls --json | grep -q '\"name\" : \"dev\"'"
 check_fails "commands on a removed env say not found" 3 "$BURROW" exec dev -- true
 "$BURROW" rm second >/dev/null
@@ -76,7 +107,7 @@ check "import minbase" "$BURROW" image import minbase "$minbase"
 check "it is recognised as not ready" sh -c "'$BURROW' image ls --json | python3 -c 'import json,sys; assert [i for i in json.load(sys.stdin) if i[\"name\"]==\"minbase\"][0][\"guestReady\"] is False'"
 check "create provisions it once" "$BURROW" create mini --image minbase
 check "exec works in it" sh -c "'$BURROW' exec mini -- cat /etc/os-release | grep -q 'ID=debian'"
-check "its disk is built on a cached provisioned layer" sh -c "qemu-img info -U '$BURROW_HOME/envs/mini/disk.qcow2' | grep -q '/layers/'"
+check "its disk is built on a cached provisioned layer" sh -c "qemu-img info -U \"\$(cd / && '$BURROW' ls --json | python3 -c 'import json,sys; print([e for e in json.load(sys.stdin) if e[\"name\"]==\"mini\"][0][\"disk\"])')\" | grep -q '/layers/'"
 check "a second env of that image reuses the layer, provisioning nothing" sh -c "out=\$('$BURROW' create mini2 --image minbase 2>&1) && ! echo \"\$out\" | grep -q installing"
 check "both share one layer" test "$(ls "$BURROW_HOME"/images/*/layers/ | wc -l)" = 1
 

@@ -52,6 +52,7 @@ struct EnvironmentSummary: Encodable {
     let user: String
     let accelerator: String
     let domain: String
+    let disk: String
     let createdAt: Date
 
     init(_ record: EnvironmentRecord, state: DomainState, diskUsage: Int64) {
@@ -67,6 +68,7 @@ struct EnvironmentSummary: Encodable {
         user = record.guestUser
         accelerator = record.accelerator
         domain = record.domainName
+        disk = BurrowHome.fromEnvironment().diskPath(id: record.diskID).path
         createdAt = record.createdAt
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BurrowCore
+import Foundation
 
 struct EnvStop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,14 +11,21 @@ struct EnvStop: AsyncParsableCommand {
 
     @Argument(help: "Environment name.") var name: String
     @Flag(help: "Power it off at once, without a clean shutdown.") var force = false
+    @Flag(help: "Save its memory instead of shutting down (default with BURROW_STOP_SUSPENDS=1).") var suspend = false
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
         let (name, force, connection) = (name, force, connection)
+        let suspend = suspend || (ProcessInfo.processInfo.environment["BURROW_STOP_SUSPENDS"] == "1" && !force)
         try await runCommand {
             let service = try CommandContext.open().environments(connection)
-            try await service.stop(name, force: force)
-            print("\(name) is stopped.")
+            if suspend {
+                try await service.suspend(name)
+                print("\(name) is suspended. Resume it with: burrow start \(name)")
+            } else {
+                try await service.stop(name, force: force)
+                print("\(name) is stopped.")
+            }
         }
     }
 }

@@ -126,7 +126,7 @@ public struct Doctor: Sendable {
             }
             findings.append(finding)
         }
-        for record in records where !FileManager.default.fileExists(atPath: EnvironmentPaths(home: home, name: record.name).disk.path) {
+        for record in records where !FileManager.default.fileExists(atPath: home.diskPath(id: record.diskID).path) {
             findings.append(DoctorFinding(severity: .problem, subject: record.name, detail: "its disk is missing", action: "remove it and create it again: burrow rm --force \(record.name)"))
         }
         for base in try database.allBaseImages() {

@@ -8,7 +8,6 @@ public struct EnvironmentPaths: Sendable {
         directory = home.environments.appendingPathComponent(name)
     }
 
-    public var disk: URL { directory.appendingPathComponent("disk.qcow2") }
     public var seed: URL { directory.appendingPathComponent("seed.tar") }
     public var hostKey: URL { directory.appendingPathComponent("ssh_host_ed25519_key") }
     public var hostPublicKey: URL { hostKey.appendingPathExtension("pub") }

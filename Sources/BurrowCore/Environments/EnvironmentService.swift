@@ -57,6 +57,8 @@ public struct EnvironmentService: Sendable {
         try Names.validate(options.name, what: "environment")
         guard (1...256).contains(options.cpus) else { throw BurrowError(.invalidInput, "--cpus must be between 1 and 256") }
         guard options.memoryMiB >= 256 else { throw BurrowError(.invalidInput, "--memory must be at least 256M") }
+        let lock = try await home.lockEnvironment(options.name)
+        defer { lock.release() }
         if try database.environment(named: options.name) != nil { throw Self.exists(options.name) }
         guard let image = try database.image(named: options.image), let base = try database.baseImage(digest: image.digest) else {
             throw BurrowError(.notFound, "no image named '\(options.image)'", hint: "Import one first: burrow image pull debian-12 (or burrow image import NAME TARBALL)")
@@ -72,31 +74,15 @@ public struct EnvironmentService: Sendable {
         let operation = try database.beginOperation(kind: "create", subject: options.name, scratchPath: scratch.url.path)
         defer { try? database.endOperation(operation) }
 
-        let record = try claimName(options, image: image, identity: identity, accelerator: verdict.accelerator)
+        let layerKey = try await GuestProvisioner(home: home, database: database, hypervisor: hypervisor, runner: runner, progress: notices)
+            .guestReadyLayer(for: base, kernel: kernel, accelerator: verdict.accelerator)
+        let record = try claimName(options, image: image, identity: identity, accelerator: verdict.accelerator, layerKey: layerKey)
         CrashPoint.reach("create.claimed")
         do {
-            let paths = EnvironmentPaths(home: home, name: options.name)
-            try FileManager.default.createDirectory(at: paths.directory, withIntermediateDirectories: true)
-            let backing = try await GuestProvisioner(home: home, database: database, hypervisor: hypervisor, runner: runner, progress: notices)
-                .backingImage(for: base, kernel: kernel, accelerator: verdict.accelerator)
-            let diskSize = max(options.diskBytes ?? 0, base.virtualSize)
-            try await runner.run(
-                "qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", backing.path, paths.disk.path, String(diskSize)],
-                what: "creating the environment's disk"
-            )
+            let backing = try home.backingFile(digest: base.digest, layerKey: layerKey, database: database)
+            try await makeDisk(id: record.diskID, on: backing, size: max(options.diskBytes ?? 0, base.virtualSize))
             CrashPoint.reach("create.disk-made")
-            try await ssh.generateKey(at: paths.hostKey, comment: "burrow-\(options.name)-host")
-            let hostPublicKey = try String(contentsOf: paths.hostPublicKey, encoding: .utf8)
-            try Data(SSHTools.knownHostsLine(port: record.sshPort, hostPublicKey: hostPublicKey).utf8).write(to: paths.knownHosts)
-            let seed = Seed(
-                hostname: Seed.hostname(for: options.name), machineID: Seed.randomMachineID(), user: identity.user, uid: identity.uid, gid: identity.gid,
-                mode: .run, hostPrivateKey: try String(contentsOf: paths.hostKey, encoding: .utf8), hostPublicKey: hostPublicKey, authorizedKeys: [userKey]
-            )
-            try seed.write(to: paths.seed)
-            CrashPoint.reach("create.seed-written")
-            try hypervisor.define(xml: domainSpec(for: record, kernel: kernel, paths: paths).xml())
-            CrashPoint.reach("create.defined")
-            try writeSSHConfig()
+            try await giveIdentity(to: record, kernel: kernel, userKey: userKey)
             return record
         } catch {
             try? rollBack(record)
@@ -105,7 +91,16 @@ public struct EnvironmentService: Sendable {
     }
 
     /// Inserts the row first: the store's unique constraints decide races on the name and port.
-    private func claimName(_ options: CreateOptions, image: ImageRecord, identity: GuestIdentity, accelerator: Accelerator) throws -> EnvironmentRecord {
+    /// A new writable qcow2 overlay `disks/<id>.qcow2` on `backing`; `size` nil keeps the backing size.
+    func makeDisk(id: String, on backing: URL, size: Int64?) async throws {
+        try FileManager.default.createDirectory(at: home.disks, withIntermediateDirectories: true)
+        try await runner.run(
+            "qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", backing.path, home.diskPath(id: id).path] + (size.map { [String($0)] } ?? []),
+            what: "creating a disk"
+        )
+    }
+
+    func claimName(_ options: CreateOptions, image: ImageRecord, identity: GuestIdentity, accelerator: Accelerator, layerKey: String?) throws -> EnvironmentRecord {
         for _ in 0..<20 {
             guard let port = PortPicker.candidate(excluding: try database.usedSSHPorts()) else {
                 throw BurrowError(.failure, "no free TCP port on 127.0.0.1 in \(PortPicker.range)")
@@ -114,7 +109,7 @@ public struct EnvironmentService: Sendable {
                 name: options.name, imageName: image.name, domainName: home.domainName(for: options.name), connectURI: hypervisor.uri,
                 cpus: options.cpus, memoryMiB: options.memoryMiB, diskBytes: options.diskBytes ?? 0, sshPort: port,
                 macAddress: Self.randomMAC(), guestUser: identity.user, guestUID: identity.uid, guestGID: identity.gid,
-                accelerator: accelerator.rawValue, createdAt: Date()
+                accelerator: accelerator.rawValue, diskID: Self.newDiskID(), layerKey: layerKey, createdAt: Date()
             )
             do {
                 try database.insertEnvironment(record)
@@ -135,7 +130,7 @@ public struct EnvironmentService: Sendable {
             accelerator: Accelerator(rawValue: record.accelerator) ?? .tcg,
             kernel: kernel.bootKernel.path, initrd: kernel.initrd.path, kernelArguments: Self.kernelArguments,
             disks: [
-                DiskSpec(path: paths.disk.path, format: .qcow2, serial: "burrow-root", readOnly: false),
+                DiskSpec(path: home.diskPath(id: record.diskID).path, format: .qcow2, serial: "burrow-root", readOnly: false),
                 DiskSpec(path: kernel.modulesImage.path, format: .raw, serial: "burrow-modules", readOnly: true),
                 DiskSpec(path: paths.seed.path, format: .raw, serial: "burrow-seed", readOnly: true),
             ],
@@ -151,6 +146,8 @@ public struct EnvironmentService: Sendable {
     /// Starts the environment if needed and waits until its sshd answers with the pinned key.
     @discardableResult
     public func start(_ name: String, timeout: TimeInterval? = nil) async throws -> EnvironmentRecord {
+        let lock = try await home.lockEnvironment(name)
+        defer { lock.release() }
         let record = try existing(name)
         let state = try hypervisor.state(ofDomain: record.domainName)
         switch state {
@@ -162,8 +159,13 @@ public struct EnvironmentService: Sendable {
             throw BurrowError(.wrongState, "environment '\(name)' is paused", hint: "Resume it with: virsh -c \(record.connectURI) resume \(record.domainName)")
         case .stopping?:
             throw BurrowError(.wrongState, "environment '\(name)' is shutting down", hint: "Wait for it to stop, then start it again.")
-        case .stopped?, .crashed?, .suspended?, .starting?:
+        case .stopped?, .crashed?, .starting?:
             try hypervisor.start(domain: record.domainName)
+        case .suspended?:
+            try hypervisor.start(domain: record.domainName)
+            try await waitForSSH(record, timeout: timeout ?? Self.bootTimeout(for: record))
+            await correctClock(record)
+            return record
         }
         try await waitForSSH(record, timeout: timeout ?? Self.bootTimeout(for: record))
         return record
@@ -171,6 +173,8 @@ public struct EnvironmentService: Sendable {
 
     /// Shuts the guest down cleanly, waiting up to `timeout`, then forces it off.
     public func stop(_ name: String, force: Bool = false, timeout: TimeInterval? = nil) async throws {
+        let lock = try await home.lockEnvironment(name)
+        defer { lock.release() }
         let record = try existing(name)
         guard let state = try hypervisor.state(ofDomain: record.domainName), state == .running || state == .paused || state == .stopping else { return }
         if !force {
@@ -191,6 +195,8 @@ public struct EnvironmentService: Sendable {
     // MARK: - Remove
 
     public func remove(_ name: String, force: Bool) async throws {
+        let lock = try await home.lockEnvironment(name)
+        defer { lock.release() }
         let record = try existing(name)
         if let state = try hypervisor.state(ofDomain: record.domainName), state != .stopped {
             guard force else {
@@ -245,9 +251,18 @@ public struct EnvironmentService: Sendable {
         if FileManager.default.fileExists(atPath: directory.path) {
             try FileManager.default.removeItem(at: directory)
         }
+        try? FileManager.default.removeItem(at: home.diskPath(id: record.diskID))
         CrashPoint.reach("remove.files-deleted")
         try database.deleteEnvironment(named: record.name)
+        try releaseUnusedLayers()
         try writeSSHConfig()
+    }
+
+    /// Deletes frozen layers (from clones and snapshots) that nothing is built on any more.
+    func releaseUnusedLayers() throws {
+        for key in try database.releaseUnusedFrozenLayers() {
+            try? FileManager.default.removeItem(at: home.diskPath(id: key))
+        }
     }
 
     // MARK: - Queries
@@ -255,7 +270,7 @@ public struct EnvironmentService: Sendable {
     public func list() throws -> [EnvironmentStatus] {
         try database.allEnvironments().map { record in
             let state = try hypervisor.state(ofDomain: record.domainName) ?? .stopped
-            return EnvironmentStatus(record: record, state: state, diskUsage: Self.allocatedBytes(EnvironmentPaths(home: home, name: record.name).disk))
+            return EnvironmentStatus(record: record, state: state, diskUsage: Self.allocatedBytes(home.diskPath(id: record.diskID)))
         }
     }
 
@@ -302,7 +317,7 @@ public struct EnvironmentService: Sendable {
     private func announceTCGOnce(_ reason: String) {
         let marker = home.root.appendingPathComponent(".tcg-notice")
         guard !FileManager.default.fileExists(atPath: marker.path) else { return }
-        FileManager.default.createFile(atPath: marker.path, contents: Data(reason.utf8))
+        _ = FileManager.default.createFile(atPath: marker.path, contents: Data(reason.utf8))
         notices("KVM is not usable (\(reason)); guests run under TCG emulation, which is much slower. Force a choice with --accel.")
     }
 
@@ -320,6 +335,10 @@ public struct EnvironmentService: Sendable {
 
     static func exists(_ name: String) -> BurrowError {
         BurrowError(.wrongState, "an environment named '\(name)' already exists", hint: "Choose another name, or remove it: burrow rm \(name)")
+    }
+
+    static func newDiskID() -> String {
+        UUID().uuidString.lowercased()
     }
 
     static func randomMAC() -> String {

@@ -22,17 +22,18 @@ public struct GuestProvisioner: Sendable {
         self.progress = progress
     }
 
-    /// The image environments should be built on: the base itself when it is ready, else its
-    /// provisioned layer, built now if it is not cached yet.
-    public func backingImage(for base: BaseImageRecord, kernel: KernelCore, accelerator: Accelerator) async throws -> URL {
-        guard let traits = base.guestTraits, !traits.isReady else { return home.baseImagePath(digest: base.digest) }
+    /// The layer environments of this image are built on: nil for the base itself when it is
+    /// ready, else the key of its provisioned layer, built now if it is not cached yet.
+    public func guestReadyLayer(for base: BaseImageRecord, kernel: KernelCore, accelerator: Accelerator) async throws -> String? {
+        guard let traits = base.guestTraits, !traits.isReady else { return nil }
         guard let family = traits.packageManager else {
             throw BurrowError(.invalidInput, "the image lacks \(Self.missing(traits)) and no known package manager (apt, dnf, apk, pacman) to install it", hint: "Use a rootfs that has them, or one of burrow image pull --list.")
         }
         let script = try String(contentsOf: try Self.templates().appendingPathComponent("provision/\(family).sh"), encoding: .utf8)
         let key = Self.layerKey(parent: base.digest, script: script)
-        let layerPath = home.layerPath(digest: base.digest, key: key)
-        if try database.layer(key: key) != nil, FileManager.default.fileExists(atPath: layerPath.path) { return layerPath }
+        let layer = LayerRecord(key: key, parentDigest: base.digest, parentKey: nil, kind: .provisioned, purpose: "guest tools (\(family))", createdAt: Date())
+        let layerPath = home.layerFile(layer)
+        if try database.layer(key: key) != nil, FileManager.default.fileExists(atPath: layerPath.path) { return key }
 
         progress("installing \(Self.missing(traits)) into the image with \(family) (once per image; the result is cached)")
         let scratch = try home.makeScratchDirectory(purpose: "provision")
@@ -82,8 +83,8 @@ public struct GuestProvisioner: Sendable {
         try FileManager.default.createDirectory(at: layerPath.deletingLastPathComponent(), withIntermediateDirectories: true)
         try? FileManager.default.removeItem(at: layerPath)
         try FileManager.default.moveItem(at: disk, to: layerPath)
-        try database.insertLayer(LayerRecord(key: key, parentDigest: base.digest, purpose: "guest tools (\(family))", createdAt: Date()))
-        return layerPath
+        try database.insertLayer(layer)
+        return key
     }
 
     private func waitUntilStopped(_ domain: String, timeout: TimeInterval) async throws {
@@ -125,7 +126,24 @@ public struct GuestProvisioner: Sendable {
 }
 
 extension BurrowHome {
-    public func layerPath(digest: String, key: String) -> URL {
-        imageDirectory(digest: digest).appendingPathComponent("layers/\(key).qcow2")
+    /// Environments' writable disks and frozen layers: `disks/<id>.qcow2`.
+    public var disks: URL { root.appendingPathComponent("disks") }
+
+    public func diskPath(id: String) -> URL { disks.appendingPathComponent("\(id).qcow2") }
+
+    public func layerFile(_ layer: LayerRecord) -> URL {
+        switch layer.kind {
+        case .provisioned: imageDirectory(digest: layer.parentDigest).appendingPathComponent("layers/\(layer.key).qcow2")
+        case .frozen: diskPath(id: layer.key)
+        }
+    }
+
+    /// The file a disk built on `layerKey` (or on the image itself when nil) has as its backing file.
+    public func backingFile(digest: String, layerKey: String?, database: BurrowDatabase) throws -> URL {
+        guard let layerKey else { return baseImagePath(digest: digest) }
+        guard let layer = try database.layer(key: layerKey) else {
+            throw BurrowError(.failure, "layer \(layerKey) is missing from the store", hint: "burrow doctor shows what is inconsistent.")
+        }
+        return layerFile(layer)
     }
 }

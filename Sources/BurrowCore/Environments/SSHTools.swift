@@ -20,7 +20,12 @@ public struct SSHTools: Sendable {
     public func ensureUserKey() async throws -> String {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         if !FileManager.default.fileExists(atPath: userKey.path) {
-            try await generateKey(at: userKey, comment: "burrow")
+            // Concurrent first commands must agree on one pair, not interleave two.
+            let lock = try await FileLock.acquire(directory.appendingPathComponent(".keygen.lock"), what: "the SSH key", timeout: 60)
+            defer { lock.release() }
+            if !FileManager.default.fileExists(atPath: userKey.path) {
+                try await generateKey(at: userKey, comment: "burrow")
+            }
         }
         return try String(contentsOf: userKey.appendingPathExtension("pub"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -22,6 +22,12 @@ public protocol Hypervisor: Sendable {
     func undefine(domain name: String) throws
     /// Names of every defined domain.
     func domainNames() throws -> [String]
+    /// Switches a running domain's disk `target` (e.g. "vda") to a new qcow2 overlay at
+    /// `overlay` whose backing file is the current one (an external, disk-only snapshot);
+    /// other disks are left out. The old file is no longer written afterwards.
+    func switchToOverlay(domain name: String, target: String, overlay: String, otherTargets: [String]) throws
+    /// Saves the guest's memory to disk and stops it; the next `start` resumes it.
+    func saveAndStop(domain name: String) throws
 }
 
 /// `Hypervisor` over a libvirt connection. Errors become `BurrowError`s that say what to do,
@@ -91,6 +97,26 @@ public final class LibvirtHypervisor: Hypervisor, @unchecked Sendable {
         try call { try connection.listAllDomains().map(\.name) }
     }
 
+    public func switchToOverlay(domain name: String, target: String, overlay: String, otherTargets: [String]) throws {
+        let others = otherTargets.map { "    <disk name='\($0)' snapshot='no'/>" }.joined(separator: "\n")
+        let xml = """
+            <domainsnapshot>
+              <disks>
+                <disk name='\(target)' snapshot='external'>
+                  <driver type='qcow2'/>
+                  <source file='\(overlay.replacingOccurrences(of: "'", with: "&apos;"))'/>
+                </disk>
+            \(others)
+              </disks>
+            </domainsnapshot>
+            """
+        _ = try call { try domain(name).snapshotCreate(xml: xml, flags: [.diskOnly, .noMetadata, .atomic]) }
+    }
+
+    public func saveAndStop(domain name: String) throws {
+        try call { try domain(name).managedSave() }
+    }
+
     private func domain(_ name: String) throws -> LibvirtDomain {
         guard let domain = try connection.lookupDomain(name: name) else {
             throw BurrowError(.notFound, "libvirt has no domain \(name)", hint: "burrow doctor --fix reconciles environments with libvirt.")
@@ -107,6 +133,12 @@ public final class LibvirtHypervisor: Hypervisor, @unchecked Sendable {
     }
 
     static func translate(_ error: LibvirtError, uri: String) -> BurrowError {
+        if error.isConnectionFailure, error.message.localizedCaseInsensitiveContains("permission denied") {
+            return BurrowError(
+                .failure, "no permission to use libvirt at \(uri): \(error.message)",
+                hint: "Join the libvirt group (sudo usermod -aG libvirt $USER, then log in again), or use your own session: --connect qemu:///session"
+            )
+        }
         if error.isConnectionFailure {
             let hint = uri.contains("/system")
                 ? "Start it: sudo systemctl start libvirtd (without systemd: sudo sh -c 'virtlogd -d; libvirtd -d'), or choose another URI with --connect."

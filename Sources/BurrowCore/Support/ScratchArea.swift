@@ -28,30 +28,36 @@ public final class ScratchDirectory: @unchecked Sendable {
 
 extension BurrowHome {
     static let scratchLockName = ".lock"
+    static let buildingPrefix = ".building-"
 
-    /// Creates and locks a fresh scratch folder named after its purpose.
+    /// Creates and locks a fresh scratch folder named after its purpose. The folder is built
+    /// under a hidden name and renamed into view only once its lock is held, so another
+    /// process's sweep can never see it unlocked.
     public func makeScratchDirectory(purpose: String) throws -> ScratchDirectory {
         try prepare()
-        let url = scratch.appendingPathComponent("\(purpose)-\(UUID().uuidString.lowercased().prefix(12))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
-        let descriptor = open(url.appendingPathComponent(Self.scratchLockName).path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard descriptor >= 0, flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        let id = UUID().uuidString.lowercased().prefix(12)
+        let building = scratch.appendingPathComponent("\(Self.buildingPrefix)\(purpose)-\(id)")
+        let url = scratch.appendingPathComponent("\(purpose)-\(id)")
+        try FileManager.default.createDirectory(at: building, withIntermediateDirectories: false)
+        let descriptor = open(building.appendingPathComponent(Self.scratchLockName).path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0, flock(descriptor, LOCK_EX) == 0, rename(building.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))
             if descriptor >= 0 { close(descriptor) }
-            try? FileManager.default.removeItem(at: url)
-            throw BurrowError(.failure, "cannot lock scratch folder \(url.path): \(reason)")
+            try? FileManager.default.removeItem(at: building)
+            throw BurrowError(.failure, "cannot create scratch folder \(url.path): \(reason)")
         }
         return ScratchDirectory(url: url, lockDescriptor: descriptor)
     }
 
     /// Whether the scratch folder at `url` still belongs to a live process.
     public func isScratchDirectoryInUse(_ url: URL) -> Bool {
-        let descriptor = open(url.appendingPathComponent(Self.scratchLockName).path, O_RDWR | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            // A folder is created a moment before its lock file; give a young one the benefit of the doubt.
+        if url.lastPathComponent.hasPrefix(Self.buildingPrefix) {
+            // Still being set up by its creator, or left by one killed in those microseconds.
             let modified = (try? url.resourceValues(forKeys: [.contentModificationDateKey]))?.contentModificationDate
             return modified.map { Date().timeIntervalSince($0) < 60 } ?? false
         }
+        let descriptor = open(url.appendingPathComponent(Self.scratchLockName).path, O_RDWR | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
         return flock(descriptor, LOCK_EX | LOCK_NB) != 0
     }
