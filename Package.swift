@@ -46,6 +46,7 @@ let package = Package(
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         .testTarget(name: "GuestFSTests", dependencies: ["GuestFS"]),
         .testTarget(name: "CatalogTests", dependencies: ["BurrowCore"]),
+        .testTarget(name: "KernelTests", dependencies: ["BurrowCore", "BurrowTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,7 +16,7 @@ public struct BurrowCommand: AsyncParsableCommand {
               burrow image ls --json
             """,
         version: "0.1.0",
-        subcommands: [ImageCommand.self]
+        subcommands: [ImageCommand.self, KernelCommand.self]
     )
 
     public init() {}

@@ -45,53 +45,19 @@ public struct DistroCatalog: Sendable {
         return entry
     }
 
-    /// Finds the Distros folder, trying in order:
-    /// 1. `$BURROW_DISTROS` (an error if set to something that is not a directory, since the
-    ///    user asked for that folder explicitly);
-    /// 2. `<executable dir>/../share/burrow/Distros`, the installed layout;
-    /// 3. the nearest ancestor of the executable's folder holding both `Package.swift` and
-    ///    `Distros/`, which is the checkout when running from `.build/`.
+    /// Finds the Distros folder through `ProjectResources` (`$BURROW_DISTROS`, the installed
+    /// `share/burrow/Distros`, or the checkout), reporting failures as `CatalogError`s.
     public static func locate(
         environment: [String: String] = ProcessInfo.processInfo.environment,
         executableURL: URL? = Bundle.main.executableURL
     ) throws -> URL {
-        if let override = environment[overrideVariable], !override.isEmpty {
-            let url = URL(fileURLWithPath: override)
-            guard isDirectory(url) else {
-                throw CatalogError.overrideNotADirectory(variable: overrideVariable, path: url.path)
-            }
+        switch ProjectResources.search(folder: "Distros", overrideVariable: overrideVariable, environment: environment, executableURL: executableURL) {
+        case let .found(url):
             return url
+        case let .overrideNotADirectory(path):
+            throw CatalogError.overrideNotADirectory(variable: overrideVariable, path: path)
+        case let .notFound(searched):
+            throw CatalogError.distrosNotFound(searched: searched)
         }
-
-        var searched = ["$\(overrideVariable) (unset)"]
-        if let executableURL {
-            let executableDirectory = executableURL.resolvingSymlinksInPath().deletingLastPathComponent()
-            let installed = executableDirectory
-                .deletingLastPathComponent()
-                .appendingPathComponent("share/burrow/Distros")
-                .standardizedFileURL
-            if isDirectory(installed) { return installed }
-            searched.append(installed.path)
-
-            var candidate = executableDirectory.standardizedFileURL.path
-            while true {
-                let distros = URL(fileURLWithPath: candidate).appendingPathComponent("Distros")
-                let manifest = URL(fileURLWithPath: candidate).appendingPathComponent("Package.swift")
-                if isDirectory(distros), FileManager.default.fileExists(atPath: manifest.path) {
-                    return distros
-                }
-                // NSString stops at "/", where URL would keep appending "..".
-                let parent = (candidate as NSString).deletingLastPathComponent
-                if parent == candidate || parent.isEmpty { break }
-                candidate = parent
-            }
-            searched.append("ancestors of \(executableDirectory.path) holding Package.swift and Distros/")
-        }
-        throw CatalogError.distrosNotFound(searched: searched)
-    }
-
-    private static func isDirectory(_ url: URL) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 }
