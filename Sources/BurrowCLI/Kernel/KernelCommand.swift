@@ -7,8 +7,9 @@ struct KernelCommand: AsyncParsableCommand {
         abstract: "Fetch, import and list guest kernels.",
         discussion: """
             Rootfs tarballs carry no kernel. burrow keeps its own guest kernels in
-            $BURROW_HOME/kernels/<release>/ (the kernel, an uncompressed vmlinux when it can be
-            extracted, a minimal initramfs and an image of the modules) and boots the newest one.
+            $BURROW_HOME/kernels/<release>/: the kernel, its uncompressed vmlinux when
+            one can be extracted, a minimal initramfs and an image of its modules.
+            New guests boot the newest release.
             """,
         subcommands: [KernelFetch.self, KernelImport.self, KernelList.self]
     )

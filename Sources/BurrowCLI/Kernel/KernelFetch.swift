@@ -5,11 +5,12 @@ import Foundation
 struct KernelFetch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetch",
-        abstract: "Download this host distribution's newest kernel and install it for guests.",
+        abstract: "Install this host distribution's newest kernel for guests.",
         discussion: """
-            Debian and Ubuntu hosts: the package linux-image-amd64 (arm64), or linux-image-generic
-            on Ubuntu, depends on is downloaded with apt-get download (no root needed, nothing is
-            installed on the host) and unpacked. Fetching a release already installed replaces it.
+            Debian and Ubuntu hosts: the kernel package that linux-image-amd64 (or
+            -arm64; linux-image-generic on Ubuntu) depends on is downloaded with
+            apt-get download and unpacked. No root is needed and nothing is
+            installed on the host. Fetching an installed release replaces it.
 
             Examples:
               burrow kernel fetch

@@ -7,15 +7,17 @@ struct KernelImport: AsyncParsableCommand {
         commandName: "import",
         abstract: "Install a guest kernel from a vmlinuz file and its modules.",
         discussion: """
-            VMLINUZ is the kernel as a distribution ships it. --modules is its module tree
-            (/lib/modules/<release>), a folder holding lib/modules/<release>, or a tar archive
-            (optionally compressed) of either. The release is read from the kernel when it says
-            it, else from a file name like vmlinuz-<release>, and must match the modules.
-            Importing a release already installed replaces it.
+            VMLINUZ is the kernel as a distribution ships it. --modules is its
+            module tree (/lib/modules/<release>), a folder holding
+            lib/modules/<release>, or a tar archive (optionally compressed) of
+            either. The release is read from the kernel, else from a file name
+            like vmlinuz-<release>, and must match the modules. Importing an
+            installed release replaces it.
 
             Examples:
-              burrow kernel import /boot/vmlinuz-$(uname -r) --modules /lib/modules/$(uname -r)
-              burrow kernel import ./vmlinuz-6.12.0-custom --modules ./modules.tar.xz --json
+              burrow kernel import /boot/vmlinuz-6.1.0-26-amd64 \\
+                  --modules /lib/modules/6.1.0-26-amd64
+              burrow kernel import ./vmlinuz-6.12.0-custom --modules ./mods.tar.xz
             """
     )
 

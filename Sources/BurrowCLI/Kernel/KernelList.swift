@@ -5,7 +5,7 @@ import Foundation
 struct KernelList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ls",
-        abstract: "List installed guest kernels, newest first; new guests boot the first.",
+        abstract: "List guest kernels, newest first; new guests boot the first.",
         discussion: "Example: burrow kernel ls --json | jq -r '.[] | select(.current) | .version'",
         aliases: ["list"]
     )

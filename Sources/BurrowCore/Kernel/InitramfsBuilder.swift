@@ -7,8 +7,9 @@ import Foundation
 /// `/etc/burrow/modules.order` lists them in load order, one absolute path a line, followed by
 /// ` optional` for soft dependencies whose failure to load is expected on some CPUs.
 ///
-/// The archive is left uncompressed: a few MB that the kernel copies, instead of an inflate
-/// that costs seconds under TCG. Everything else loads later from the modules disk.
+/// The archive is left uncompressed (about 5 MB for Debian's 6.1 kernel): under TCG, /init
+/// started no later than with the same archive gzipped (1.7 MB), usually 0.2–0.7 s sooner.
+/// Every other module loads later from the modules disk.
 struct InitramfsBuilder {
     static let rootModules = ["virtio_pci", "virtio_blk", "ext4", "virtio_net"]
     static let moduleOrderPath = "etc/burrow/modules.order"

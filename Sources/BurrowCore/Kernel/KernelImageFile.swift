@@ -15,11 +15,10 @@ struct KernelImageFile {
 
     init(url: URL) throws {
         self.url = url
-        do {
-            bytes = try Data(contentsOf: url)
-        } catch {
-            throw BurrowError(.notFound, "cannot read the kernel image \(url.path): \(error.localizedDescription)", hint: "Check the path to the vmlinuz file.")
+        guard FileManager.default.isReadableFile(atPath: url.path), let bytes = try? Data(contentsOf: url) else {
+            throw BurrowError(.notFound, "cannot read the kernel image \(url.path)", hint: "Check the path to the vmlinuz file.")
         }
+        self.bytes = bytes
     }
 
     /// The release (what `uname -r` will print) from a bzImage's setup header, or nil.

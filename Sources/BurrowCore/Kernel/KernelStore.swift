@@ -41,6 +41,7 @@ public struct KernelStore: Sendable {
         guard AptPackages.isAvailable else {
             throw BurrowError(.wrongState, "burrow kernel fetch needs apt (a Debian or Ubuntu host)", hint: "Import a kernel instead: burrow kernel import VMLINUZ --modules DIR")
         }
+        let initScript = try Self.locateInitScript()
         let apt = AptPackages(runner: runner)
         let osRelease = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8))
             ?? (try? String(contentsOfFile: "/usr/lib/os-release", encoding: .utf8)) ?? ""
@@ -76,12 +77,16 @@ public struct KernelStore: Sendable {
         let image = try KernelImageFile(url: vmlinuz)
         let found = try ModulesTree.find(in: unpacked, version: image.embeddedVersion ?? Self.version(fromFileName: kernelName), rootIsNamed: false)
         let tree = try await ModulesTree.indexed(found.tree, version: found.version, work: scratch.url.appendingPathComponent("modules"), mayModify: true, runner: runner)
-        return try await install(image, modulesTree: tree, version: found.version, source: "\(imagePackage) \(packageVersion)", scratch: scratch, progress: progress)
+        return try await install(
+            image, modulesTree: tree, version: found.version, source: "\(imagePackage) \(packageVersion)",
+            initScript: initScript, scratch: scratch, progress: progress
+        )
     }
 
     /// Installs a kernel from files: `vmlinuz` as the distribution ships it, and `modules`, its
     /// module tree (`/lib/modules/<release>`, a folder holding one, or a tarball of either).
     public func importKernel(vmlinuz: URL, modules: URL, progress: ProgressReporter = SilentProgress()) async throws -> KernelCore {
+        let initScript = try Self.locateInitScript()
         let image = try KernelImageFile(url: vmlinuz)
         guard FileManager.default.isReadableFile(atPath: modules.path) else {
             throw BurrowError(.notFound, "cannot read \(modules.path)", hint: "Give the kernel's module folder or a tarball of it: --modules /lib/modules/<release>")
@@ -105,7 +110,7 @@ public struct KernelStore: Sendable {
         let expected = image.embeddedVersion ?? Self.version(fromFileName: vmlinuz.lastPathComponent)
         let found = try ModulesTree.find(in: modulesRoot, version: expected, rootIsNamed: modulesIsFolder)
         let tree = try await ModulesTree.indexed(found.tree, version: found.version, work: scratch.url.appendingPathComponent("modules"), mayModify: !modulesIsFolder, runner: runner)
-        return try await install(image, modulesTree: tree, version: found.version, source: vmlinuz.path, scratch: scratch, progress: progress)
+        return try await install(image, modulesTree: tree, version: found.version, source: vmlinuz.path, initScript: initScript, scratch: scratch, progress: progress)
     }
 
     /// The release in a file name like `vmlinuz-6.1.0-26-amd64`, or nil.
@@ -117,11 +122,18 @@ public struct KernelStore: Sendable {
 
     // MARK: - Installing
 
-    private func install(_ image: KernelImageFile, modulesTree: URL, version: String, source: String, scratch: ScratchDirectory, progress: ProgressReporter) async throws -> KernelCore {
+    /// The initramfs's `/init`, looked up before any slow work so a missing Templates folder fails fast.
+    private static func locateInitScript() throws -> URL {
+        try ProjectResources.locate(folder: "Templates", overrideVariable: "BURROW_TEMPLATES").appendingPathComponent(initScriptPath)
+    }
+
+    private func install(
+        _ image: KernelImageFile, modulesTree: URL, version: String, source: String, initScript: URL,
+        scratch: ScratchDirectory, progress: ProgressReporter
+    ) async throws -> KernelCore {
         guard KernelCore.isValidVersion(version) else {
             throw BurrowError(.invalidInput, "'\(version)' is not a kernel release burrow can store", hint: "Module trees are named after their kernel release, e.g. 6.1.0-26-amd64.")
         }
-        let initScript = try ProjectResources.locate(folder: "Templates", overrideVariable: "BURROW_TEMPLATES").appendingPathComponent(Self.initScriptPath)
         let staged = scratch.url.appendingPathComponent("kernel")
         try FileManager.default.createDirectory(at: staged, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
         var files = KernelManifest.Files(vmlinuz: "vmlinuz", vmlinux: nil, initrd: "initrd.img", modules: "modules.img")

@@ -1,9 +1,11 @@
+import Ext4
 import Foundation
 
 /// Makes `modules.img`: an ext4 image of a kernel's whole module tree, which every guest mounts
 /// read-only over its module folder, so modules reach guests without touching their images.
 /// `mkfs.ext4 -d` copies the tree into a sparse file sized from it; the image has no journal and
-/// no reserved blocks, since nothing ever writes to it.
+/// no reserved blocks, since nothing ever writes to it. Every entry in it belongs to root, also
+/// when an ordinary user made it from a tree they own.
 struct ModulesImageBuilder {
     static let label = "burrow-modules"
     private static let blockSize: Int64 = 4096
@@ -29,6 +31,31 @@ struct ModulesImageBuilder {
             ],
             what: "making the modules image"
         )
+        if getuid() != 0 { try Self.giveToRoot(image: output, tree: tree) }
+    }
+
+    /// `mkfs.ext4 -d` copies each entry's owner from the tree, which belongs to whoever unpacked
+    /// it; this makes root the owner of every entry in the image, keeping modes and times.
+    private static func giveToRoot(image: URL, tree: URL) throws {
+        let filesystem = try Ext4Filesystem(imagePath: image.path)
+        var directories: [String: InodeNumber] = ["": Ext4Filesystem.rootInode]
+        guard let paths = FileManager.default.enumerator(atPath: tree.path) else {
+            throw BurrowError(.failure, "cannot read the module tree \(tree.path)")
+        }
+        // The enumerator lists each folder before what it holds.
+        for case let path as String in paths {
+            let parent = (path as NSString).deletingLastPathComponent
+            var status = stat()
+            guard lstat(tree.appendingPathComponent(path).path, &status) == 0,
+                  let folder = directories[parent],
+                  let inode = try filesystem.lookup(Array((path as NSString).lastPathComponent.utf8), in: folder)
+            else {
+                throw BurrowError(.failure, "the modules image lacks \(path), which is in \(tree.path)", hint: "Retry; if it persists, the tree changed while the image was made.")
+            }
+            try filesystem.setMetadata(InodeMetadata(permissions: UInt32(status.st_mode) & 0o7777, uid: 0, gid: 0, modificationTime: Int64(status.st_mtim.tv_sec)), of: inode)
+            if status.st_mode & S_IFMT == S_IFDIR { directories[path] = inode }
+        }
+        try filesystem.close()
     }
 
     /// The tree's data in whole blocks plus a block per entry, and the number of entries.

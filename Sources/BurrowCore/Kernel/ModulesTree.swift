@@ -2,10 +2,10 @@ import Foundation
 
 /// Finding and indexing a kernel's module tree, the folder `lib/modules/<release>` holds.
 enum ModulesTree {
-    /// Whether `url` looks like a module tree: it holds depmod's or kbuild's lists, or `kernel/`.
+    /// Whether `url` looks like a module tree: it holds kbuild's or depmod's lists (a `kernel/`
+    /// folder alone says little: Debian's /etc has one).
     static func isTree(_ url: URL) -> Bool {
         ["modules.order", "modules.builtin", "modules.dep"].contains { FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) }
-            || ProjectResources.isDirectory(url.appendingPathComponent("kernel"))
     }
 
     /// The module tree for kernel `version` in `root`: `root` itself, or its `<release>`,
