@@ -134,7 +134,7 @@ import Testing
     @Test func acceleratorProbeRefusesPVMAndMissingKVM() throws {
         let sysfs = try TemporaryDirectory()
         let device = sysfs.path("kvm")
-        FileManager.default.createFile(atPath: device.path, contents: Data())
+        _ = FileManager.default.createFile(atPath: device.path, contents: Data())
         #expect(AcceleratorProbe(sysfsModules: sysfs.url, kvmDevice: sysfs.path("missing").path).detect().accelerator == .tcg)
         try FileManager.default.createDirectory(at: sysfs.path("kvm_pvm"), withIntermediateDirectories: true)
         let pvm = AcceleratorProbe(sysfsModules: sysfs.url, kvmDevice: device.path).detect()

@@ -111,7 +111,7 @@ public struct Doctor: Sendable {
             var finding = DoctorFinding(severity: .problem, subject: record.name, detail: "environment without its libvirt domain", action: "define the domain again")
             if fix {
                 let kernel = try KernelStore(home: home, runner: runner).current()
-                try hypervisor.define(xml: service.domainSpec(for: record, kernel: kernel, paths: EnvironmentPaths(home: home, name: record.name)).xml())
+                try service.define(record, kernel: kernel)
                 finding.fixed = true
             }
             findings.append(finding)

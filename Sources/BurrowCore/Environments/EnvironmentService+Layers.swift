@@ -77,7 +77,7 @@ extension EnvironmentService {
             record.layerKey = layer.key
             try await makeDisk(id: record.diskID, on: home.layerFile(layer), size: nil)
             try database.updateEnvironment(record)
-            try hypervisor.define(xml: domainSpec(for: record, kernel: try kernels.current(), paths: EnvironmentPaths(home: home, name: name)).xml())
+            try define(record, kernel: try kernels.current())
             try? FileManager.default.removeItem(at: home.diskPath(id: oldDisk))
             try releaseUnusedLayers()
         }
@@ -169,7 +169,7 @@ extension EnvironmentService {
             try updated.update(db)
         }
         try? FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: home.diskPath(id: layer.key).path)
-        try hypervisor.define(xml: domainSpec(for: updated, kernel: kernel, paths: EnvironmentPaths(home: home, name: record.name)).xml())
+        try define(updated, kernel: kernel)
         return layer
     }
 
@@ -186,9 +186,17 @@ extension EnvironmentService {
         )
         try seed.write(to: paths.seed)
         CrashPoint.reach("create.seed-written")
-        try hypervisor.define(xml: domainSpec(for: record, kernel: kernel, paths: paths).xml())
+        try define(record, kernel: kernel)
         CrashPoint.reach("create.defined")
         try writeSSHConfig()
+    }
+
+    /// Defines (or redefines, keeping its UUID) the environment's domain from its record; a
+    /// running domain picks the new definition up at its next boot.
+    func define(_ record: EnvironmentRecord, kernel: KernelCore) throws {
+        var spec = domainSpec(for: record, kernel: kernel, paths: EnvironmentPaths(home: home, name: record.name))
+        spec.uuid = try hypervisor.uuid(ofDomain: record.domainName)
+        try hypervisor.define(xml: spec.xml())
     }
 
     /// Locks two environments in name order, so two commands locking the same pair cannot deadlock.

@@ -54,6 +54,8 @@ public struct DomainSpec: Sendable, Equatable {
     /// Under qemu:///system, run qemu as this uid:gid instead of libvirt's default user, so it
     /// can reach files in the owner's home without relabelling shared base images.
     public var runAs: ProcessOwner?
+    /// Set when redefining an existing domain: libvirt matches definitions by UUID.
+    public var uuid: String?
 
     public init(
         name: String, environment: String, memoryMiB: Int, cpus: Int, accelerator: Accelerator, kernel: String, initrd: String,
@@ -96,7 +98,7 @@ public struct DomainSpec: Sendable, Equatable {
         let nic = "virtio-net-pci,netdev=burrownet,mac=\(macAddress),bus=pci.0,addr=0x10"
         return """
             <domain type='\(accelerator == .kvm ? "kvm" : "qemu")' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
-              <name>\(escape(name))</name>
+              <name>\(escape(name))</name>\(uuid.map { "\n  <uuid>\(escape($0))</uuid>" } ?? "")
               <metadata>
                 <burrow:environment xmlns:burrow='\(Self.metadataNamespace)' name='\(escape(environment))'/>
               </metadata>

@@ -22,6 +22,8 @@ public protocol Hypervisor: Sendable {
     func undefine(domain name: String) throws
     /// Names of every defined domain.
     func domainNames() throws -> [String]
+    /// The UUID of a defined domain, or nil; a redefinition must carry it.
+    func uuid(ofDomain name: String) throws -> String?
     /// Switches a running domain's disk `target` (e.g. "vda") to a new qcow2 overlay at
     /// `overlay` whose backing file is the current one (an external, disk-only snapshot);
     /// other disks are left out. The old file is no longer written afterwards.
@@ -41,7 +43,7 @@ public final class LibvirtHypervisor: Hypervisor, @unchecked Sendable {
         do {
             connection = try LibvirtConnection(uri: uri)
         } catch let error as LibvirtError {
-            throw Self.translate(error, uri: uri)
+            throw Self.translateOpenFailure(error, uri: uri)
         }
         self.uri = uri
     }
@@ -97,6 +99,10 @@ public final class LibvirtHypervisor: Hypervisor, @unchecked Sendable {
         try call { try connection.listAllDomains().map(\.name) }
     }
 
+    public func uuid(ofDomain name: String) throws -> String? {
+        try call { try connection.lookupDomain(name: name)?.uuid() }
+    }
+
     public func switchToOverlay(domain name: String, target: String, overlay: String, otherTargets: [String]) throws {
         let others = otherTargets.map { "    <disk name='\($0)' snapshot='no'/>" }.joined(separator: "\n")
         let xml = """
@@ -132,13 +138,24 @@ public final class LibvirtHypervisor: Hypervisor, @unchecked Sendable {
         }
     }
 
-    static func translate(_ error: LibvirtError, uri: String) -> BurrowError {
-        if error.isConnectionFailure, error.message.localizedCaseInsensitiveContains("permission denied") {
+    /// Opening a connection fails for two reasons people can act on: the daemon is not running,
+    /// or an ordinary user may not use the system instance (socket permissions, or polkit, which
+    /// needs the system bus).
+    static func translateOpenFailure(_ error: LibvirtError, uri: String) -> BurrowError {
+        let deniedWords = ["permission denied", "authentication", "polkit", "system bus"]
+        if getuid() != 0, uri.contains("/system"), deniedWords.contains(where: { error.message.localizedCaseInsensitiveContains($0) }) {
             return BurrowError(
                 .failure, "no permission to use libvirt at \(uri): \(error.message)",
                 hint: "Join the libvirt group (sudo usermod -aG libvirt $USER, then log in again), or use your own session: --connect qemu:///session"
             )
         }
+        if error.isConnectionFailure || error.message.localizedCaseInsensitiveContains("failed to connect") {
+            return translate(LibvirtError(code: .noConnect, domain: error.domain, message: error.message, operation: error.operation), uri: uri)
+        }
+        return translate(error, uri: uri)
+    }
+
+    static func translate(_ error: LibvirtError, uri: String) -> BurrowError {
         if error.isConnectionFailure {
             let hint = uri.contains("/system")
                 ? "Start it: sudo systemctl start libvirtd (without systemd: sudo sh -c 'virtlogd -d; libvirtd -d'), or choose another URI with --connect."
