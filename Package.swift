@@ -47,6 +47,7 @@ let package = Package(
         .testTarget(name: "GuestFSTests", dependencies: ["GuestFS"]),
         .testTarget(name: "CatalogTests", dependencies: ["BurrowCore"]),
         .testTarget(name: "GPUTests", dependencies: ["BurrowCore", "BurrowTestSupport"]),
+        .testTarget(name: "ProjectTests", dependencies: ["BurrowCore", "BurrowTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
