@@ -48,6 +48,7 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["BurrowCore"]),
         .testTarget(name: "GPUTests", dependencies: ["BurrowCore", "BurrowTestSupport"]),
         .testTarget(name: "KernelTests", dependencies: ["BurrowCore", "BurrowTestSupport"]),
+        .testTarget(name: "ProjectTests", dependencies: ["BurrowCore", "BurrowTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -57,11 +57,9 @@ public struct DistroEntry: Sendable, Equatable {
     public init(yaml: String, file: String) throws {
         let node: Node?
         do {
-            node = try Yams.compose(yaml: yaml)
-        } catch let error as YamlError {
-            throw Self.catalogError(for: error, file: file)
+            node = try YAMLSyntaxError.compose(yaml)
         } catch {
-            throw CatalogError.invalidYAML(file: file, reason: String(describing: error))
+            throw Self.catalogError(for: error, file: file)
         }
         guard let node else {
             throw CatalogError.invalidYAML(file: file, reason: "the file is empty")
@@ -103,15 +101,14 @@ public struct DistroEntry: Sendable, Equatable {
         return source
     }
 
-    /// Yams' own descriptions quote the whole document; keep just the position and the problem.
-    private static func catalogError(for error: YamlError, file: String) -> CatalogError {
+    private static func catalogError(for error: YAMLSyntaxError, file: String) -> CatalogError {
         switch error {
-        case let .duplicatedKeysInMapping(duplicates, context):
-            return .duplicateKey(file: file, keys: duplicates.sorted(), line: context.mark.line)
-        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
-            return .invalidYAML(file: file, reason: "line \(mark.line), column \(mark.column): \(problem)")
-        default:
-            return .invalidYAML(file: file, reason: String(describing: error))
+        case let .duplicateKeys(keys, line):
+            return .duplicateKey(file: file, keys: keys, line: line)
+        case let .malformed(problem, line?, column?):
+            return .invalidYAML(file: file, reason: "line \(line), column \(column): \(problem)")
+        case let .malformed(problem, _, _):
+            return .invalidYAML(file: file, reason: problem)
         }
     }
 
