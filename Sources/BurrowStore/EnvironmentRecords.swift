@@ -25,12 +25,21 @@ public struct EnvironmentRecord: Codable, Equatable, Sendable, FetchableRecord, 
     /// The frozen layer (clone or snapshot) its disk is built on; nil when it sits directly on
     /// its image (or the image's provisioned layer).
     public var layerKey: String?
+    /// Host folders shared into the guest; the first is the workspace when there is one.
+    public var sharedFolders: [SharedFolder] = []
+    /// 127.0.0.1 ports forwarded to the guest while it runs.
+    public var ports: [PortRule] = []
+    /// Environment variables every guest session sees.
+    public var variables: [String: String] = [:]
+    /// The project folder `burrow up` made this environment for, if any.
+    public var projectRoot: String?
     public var createdAt: Date
 
     public init(
         name: String, imageName: String, domainName: String, connectURI: String, cpus: Int, memoryMiB: Int, diskBytes: Int64,
         sshPort: Int, macAddress: String, guestUser: String, guestUID: Int, guestGID: Int, accelerator: String,
-        diskID: String, layerKey: String?, createdAt: Date
+        diskID: String, layerKey: String?, sharedFolders: [SharedFolder] = [], ports: [PortRule] = [], variables: [String: String] = [:],
+        projectRoot: String? = nil, createdAt: Date
     ) {
         self.name = name
         self.imageName = imageName
@@ -47,7 +56,35 @@ public struct EnvironmentRecord: Codable, Equatable, Sendable, FetchableRecord, 
         self.accelerator = accelerator
         self.diskID = diskID
         self.layerKey = layerKey
+        self.sharedFolders = sharedFolders
+        self.ports = ports
+        self.variables = variables
+        self.projectRoot = projectRoot
         self.createdAt = createdAt
+    }
+}
+
+/// A host folder shared into an environment.
+public struct SharedFolder: Codable, Equatable, Sendable {
+    public var host: String
+    public var guest: String
+    public var readOnly: Bool
+
+    public init(host: String, guest: String, readOnly: Bool) {
+        self.host = host
+        self.guest = guest
+        self.readOnly = readOnly
+    }
+}
+
+/// A TCP port on 127.0.0.1 forwarded to a port in the guest.
+public struct PortRule: Codable, Equatable, Hashable, Sendable {
+    public var host: Int
+    public var guest: Int
+
+    public init(host: Int, guest: Int) {
+        self.host = host
+        self.guest = guest
     }
 }
 

@@ -73,6 +73,14 @@ extension BurrowDatabase {
                 table.primaryKey(["environment", "name"])
             }
         }
+        migrator.registerMigration("v8-shares-ports") { db in
+            try db.alter(table: "environment") { table in
+                table.add(column: "sharedFolders", .jsonText).notNull().defaults(to: "[]")
+                table.add(column: "ports", .jsonText).notNull().defaults(to: "[]")
+                table.add(column: "variables", .jsonText).notNull().defaults(to: "{}")
+                table.add(column: "projectRoot", .text)
+            }
+        }
         return migrator
     }
 }

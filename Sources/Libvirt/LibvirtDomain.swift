@@ -165,6 +165,17 @@ public final class LibvirtDomain: @unchecked Sendable {
         try check(virDomainManagedSave(handle, 0), "save domain '\(name)'")
     }
 
+    /// Plugs a device (given as its domain XML element) into the running guest only; the
+    /// persistent definition is left as it is.
+    public func attachDeviceLive(xml: String) throws {
+        try check(virDomainAttachDeviceFlags(handle, xml, VIR_DOMAIN_AFFECT_LIVE.rawValue), "attach a device to domain '\(name)'")
+    }
+
+    /// Unplugs a device from the running guest only; it returns at the next cold boot.
+    public func detachDeviceLive(xml: String) throws {
+        try check(virDomainDetachDeviceFlags(handle, xml, VIR_DOMAIN_AFFECT_LIVE.rawValue), "detach a device from domain '\(name)'")
+    }
+
     public func managedSaveRemove() throws {
         try check(virDomainManagedSaveRemove(handle, 0), "remove the saved state of domain '\(name)'")
     }

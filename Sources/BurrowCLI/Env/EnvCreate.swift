@@ -10,6 +10,7 @@ struct EnvCreate: AsyncParsableCommand {
             Examples:
               burrow create dev --image debian-12
               burrow create big --image debian-12 --cpus 4 --memory 8G --disk 40G
+              burrow create web --image debian-12 --workspace . --port 8080:80 --env MODE=dev
             """
     )
 
@@ -20,15 +21,18 @@ struct EnvCreate: AsyncParsableCommand {
     @Option(help: "Disk size, e.g. 20G (default: the image's size).") var disk: String?
     @Option(help: "Accelerator: kvm or tcg (default: KVM where it works).") var accel: Accelerator?
     @Flag(help: "Print the environment as JSON.") var json = false
+    @OptionGroup var shares: ShareOptions
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
         let (name, image, cpus, memory, disk, accel, json, connection) = (name, image, cpus, memory, disk, accel, json, connection)
+        let (folders, ports, variables) = (try shares.sharedFolders(), try shares.portRules(), try shares.environment())
         try await runCommand {
             let context = try CommandContext.open()
             let service = try context.environments(connection)
             let options = CreateOptions(
-                name: name, image: image, cpus: cpus, memoryMiB: Int(try parseSize(memory) >> 20), diskBytes: try disk.map(parseSize), accelerator: accel
+                name: name, image: image, cpus: cpus, memoryMiB: Int(try parseSize(memory) >> 20), diskBytes: try disk.map(parseSize), accelerator: accel,
+                sharedFolders: folders, ports: ports, variables: variables
             )
             let record = try await service.create(options)
             if json {

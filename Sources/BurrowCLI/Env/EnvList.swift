@@ -19,7 +19,7 @@ struct EnvList: AsyncParsableCommand {
         try await runCommand {
             let statuses = try CommandContext.open().environments(connection).list()
             if json {
-                print(try JSONOutput.encode(statuses.map { EnvironmentSummary($0.record, state: $0.state, diskUsage: $0.diskUsage) }))
+                print(try JSONOutput.encode(statuses.map { EnvironmentSummary($0.record, state: $0.state, diskUsage: $0.diskUsage, shareDriver: $0.shareDriver) }))
                 return
             }
             guard !statuses.isEmpty else {
@@ -31,9 +31,10 @@ struct EnvList: AsyncParsableCommand {
                 return [
                     record.name, status.state.rawValue, record.imageName, String(record.cpus), "\(record.memoryMiB)M",
                     ByteCountFormatter.string(fromByteCount: status.diskUsage, countStyle: .binary), "127.0.0.1:\(record.sshPort)", record.accelerator,
+                    status.shareDriver.map { "\($0.rawValue) (\(record.sharedFolders.count))" } ?? "-",
                 ]
             }
-            print(Table(header: ["NAME", "STATE", "IMAGE", "CPUS", "MEMORY", "DISK USED", "SSH", "ACCEL"], rows: rows).render())
+            print(Table(header: ["NAME", "STATE", "IMAGE", "CPUS", "MEMORY", "DISK USED", "SSH", "ACCEL", "SHARES"], rows: rows).render())
         }
     }
 }
@@ -53,9 +54,12 @@ struct EnvironmentSummary: Encodable {
     let accelerator: String
     let domain: String
     let disk: String
+    let shares: [SharedFolder]
+    let shareDriver: String?
+    let ports: [PortRule]
     let createdAt: Date
 
-    init(_ record: EnvironmentRecord, state: DomainState, diskUsage: Int64) {
+    init(_ record: EnvironmentRecord, state: DomainState, diskUsage: Int64, shareDriver: ShareDriver? = nil) {
         name = record.name
         self.state = state.rawValue
         image = record.imageName
@@ -69,6 +73,9 @@ struct EnvironmentSummary: Encodable {
         accelerator = record.accelerator
         domain = record.domainName
         disk = BurrowHome.fromEnvironment().diskPath(id: record.diskID).path
+        shares = record.sharedFolders
+        self.shareDriver = shareDriver?.rawValue
+        ports = record.ports
         createdAt = record.createdAt
     }
 }

@@ -103,14 +103,48 @@ extension EnvironmentService {
         guard try hypervisor.state(ofDomain: record.domainName) == .running else {
             throw BurrowError(.wrongState, "environment '\(name)' is not running", hint: "Only a running environment can be suspended.")
         }
-        try hypervisor.saveAndStop(domain: record.domainName)
+        // Shared folders cannot be saved with the guest (9p blocks migration while mounted,
+        // virtiofs even unmounted), so they are unmounted and unplugged first, and come back
+        // after the resume.
+        if !record.sharedFolders.isEmpty {
+            let mountPoints = record.sharedFolders.reversed().map { SSHTools.shellQuote($0.guest) }.joined(separator: " ")
+            try await guestCommand(record, "for point in \(mountPoints); do umount \"$point\" 2>/dev/null || umount -l \"$point\"; done; true")
+            let spec = domainSpec(for: record, kernel: try kernels.current(), paths: EnvironmentPaths(home: home, name: name))
+            if spec.shareDriver == .virtiofs {
+                for share in spec.filesystems { try hypervisor.detachLive(domain: record.domainName, deviceXML: spec.filesystemXML(share)) }
+            }
+        }
+        do {
+            try hypervisor.saveAndStop(domain: record.domainName)
+        } catch {
+            try? await reattachShares(record)
+            throw error
+        }
+    }
+
+    /// Plugs virtiofs shares back in after a resume and mounts every share again.
+    func reattachShares(_ record: EnvironmentRecord) async throws {
+        guard !record.sharedFolders.isEmpty else { return }
+        let spec = domainSpec(for: record, kernel: try kernels.current(), paths: EnvironmentPaths(home: home, name: record.name))
+        if spec.shareDriver == .virtiofs {
+            for share in spec.filesystems { try? hypervisor.attachLive(domain: record.domainName, deviceXML: spec.filesystemXML(share)) }
+        }
+        // Freshly plugged devices take a moment to appear; mount retries until they do.
+        try await guestCommand(record, "for attempt in 1 2 3 4 5 6 7 8 9 10; do mount -a -t virtiofs,9p && break; sleep 1; done")
+    }
+
+    /// Runs a shell command in the guest as root (through sudo for an ordinary user).
+    func guestCommand(_ record: EnvironmentRecord, _ command: String) async throws {
+        let wrapped = record.guestUser == "root" ? command : "sudo -n sh -c \(SSHTools.shellQuote(command))"
+        let output = try await runner.runAllowingFailure("ssh", ssh.clientArguments(environment: record.name, tty: false, extra: ["-o", "BatchMode=yes"]) + [wrapped])
+        guard output.status == 0 else {
+            throw BurrowError(.failure, "a command in '\(record.name)' failed: \(output.standardError.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
     }
 
     /// After a resume the guest clock is as old as the save; set it from the host's.
     func correctClock(_ record: EnvironmentRecord) async {
-        let now = Int(Date().timeIntervalSince1970)
-        let command = "sudo -n date -u -s @\(now) >/dev/null 2>&1 || date -u -s @\(now) >/dev/null 2>&1"
-        _ = try? await runner.runAllowingFailure("ssh", ssh.clientArguments(environment: record.name, tty: false, extra: ["-o", "BatchMode=yes"]) + [command])
+        try? await guestCommand(record, "date -u -s @\(Int(Date().timeIntervalSince1970)) >/dev/null")
     }
 
     // MARK: - Compact
@@ -180,10 +214,12 @@ extension EnvironmentService {
         try await ssh.generateKey(at: paths.hostKey, comment: "burrow-\(record.name)-host")
         let hostPublicKey = try String(contentsOf: paths.hostPublicKey, encoding: .utf8)
         try Data(SSHTools.knownHostsLine(port: record.sshPort, hostPublicKey: hostPublicKey).utf8).write(to: paths.knownHosts)
-        let seed = Seed(
+        var seed = Seed(
             hostname: Seed.hostname(for: record.name), machineID: Seed.randomMachineID(), user: record.guestUser, uid: record.guestUID, gid: record.guestGID,
             mode: .run, hostPrivateKey: try String(contentsOf: paths.hostKey, encoding: .utf8), hostPublicKey: hostPublicKey, authorizedKeys: [userKey]
         )
+        seed.fstab = fstabLines(for: record)
+        seed.environment = record.variables
         try seed.write(to: paths.seed)
         CrashPoint.reach("create.seed-written")
         try define(record, kernel: kernel)
@@ -211,5 +247,48 @@ extension EnvironmentService {
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         formatter.timeZone = TimeZone(identifier: "UTC")
         return formatter.string(from: Date())
+    }
+}
+
+/// Port forwards on a live environment. The forward lives in qemu's user-mode network (a
+/// `hostfwd` rule); a running guest gets it at once through qemu's monitor, and the domain
+/// definition is updated for the next boot.
+extension EnvironmentService {
+    public func addPort(_ rule: PortRule, to name: String) async throws {
+        let lock = try await home.lockEnvironment(name)
+        defer { lock.release() }
+        var record = try existing(name)
+        guard !record.ports.contains(where: { $0.host == rule.host }) else {
+            throw BurrowError(.wrongState, "127.0.0.1:\(rule.host) is already forwarded to \(name)", hint: "Remove it first: burrow port \(name) rm \(rule.host)")
+        }
+        try validatePorts([rule], for: name)
+        if try hypervisor.state(ofDomain: record.domainName) == .running {
+            try await monitor(record, "hostfwd_add burrownet tcp:127.0.0.1:\(rule.host)-:\(rule.guest)")
+        }
+        record.ports.append(rule)
+        try database.updateEnvironment(record)
+        try define(record, kernel: try kernels.current())
+    }
+
+    public func removePort(_ hostPort: Int, from name: String) async throws {
+        let lock = try await home.lockEnvironment(name)
+        defer { lock.release() }
+        var record = try existing(name)
+        guard record.ports.contains(where: { $0.host == hostPort }) else {
+            throw BurrowError(.notFound, "127.0.0.1:\(hostPort) is not forwarded to \(name)", hint: "See the forwards: burrow port \(name) ls")
+        }
+        if try hypervisor.state(ofDomain: record.domainName) == .running {
+            try await monitor(record, "hostfwd_remove burrownet tcp:127.0.0.1:\(hostPort)")
+        }
+        record.ports.removeAll { $0.host == hostPort }
+        try database.updateEnvironment(record)
+        try define(record, kernel: try kernels.current())
+    }
+
+    /// One human-monitor command to the environment's qemu, through virsh.
+    private func monitor(_ record: EnvironmentRecord, _ command: String) async throws {
+        let output = try await runner.run("virsh", ["-c", hypervisor.uri, "qemu-monitor-command", record.domainName, "--hmp", command], what: "changing the port forwards")
+        let reply = output.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard reply.isEmpty else { throw BurrowError(.failure, "qemu refused '\(command)': \(reply)") }
     }
 }

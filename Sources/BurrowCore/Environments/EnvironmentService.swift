@@ -10,14 +10,29 @@ public struct CreateOptions: Sendable {
     /// The disk's virtual size; nil keeps the image's size.
     public var diskBytes: Int64?
     public var accelerator: Accelerator?
+    /// Host folders to share; relative host paths are not accepted here (callers resolve them).
+    public var sharedFolders: [SharedFolder]
+    public var ports: [PortRule]
+    public var variables: [String: String]
+    public var projectRoot: String?
+    /// Build the disk on this layer (a provisioned recipe's last layer) instead of the image.
+    public var layerKey: String?
 
-    public init(name: String, image: String, cpus: Int = 2, memoryMiB: Int = 2048, diskBytes: Int64? = nil, accelerator: Accelerator? = nil) {
+    public init(
+        name: String, image: String, cpus: Int = 2, memoryMiB: Int = 2048, diskBytes: Int64? = nil, accelerator: Accelerator? = nil,
+        sharedFolders: [SharedFolder] = [], ports: [PortRule] = [], variables: [String: String] = [:], projectRoot: String? = nil, layerKey: String? = nil
+    ) {
         self.name = name
         self.image = image
         self.cpus = cpus
         self.memoryMiB = memoryMiB
         self.diskBytes = diskBytes
         self.accelerator = accelerator
+        self.sharedFolders = sharedFolders
+        self.ports = ports
+        self.variables = variables
+        self.projectRoot = projectRoot
+        self.layerKey = layerKey
     }
 }
 
@@ -27,6 +42,8 @@ public struct EnvironmentStatus: Sendable {
     public let state: DomainState
     /// Bytes the environment's own overlay takes on the host (its base image is shared).
     public let diskUsage: Int64
+    /// How its shared folders reach the guest; nil without shared folders.
+    public let shareDriver: ShareDriver?
 }
 
 /// The environment lifecycle: create (one overlay, one seed, one domain, one row), start and
@@ -74,8 +91,11 @@ public struct EnvironmentService: Sendable {
         let operation = try database.beginOperation(kind: "create", subject: options.name, scratchPath: scratch.url.path)
         defer { try? database.endOperation(operation) }
 
-        let layerKey = try await GuestProvisioner(home: home, database: database, hypervisor: hypervisor, runner: runner, progress: notices)
+        try validateShares(options.sharedFolders)
+        try validatePorts(options.ports, for: options.name)
+        let readyLayer = try await GuestProvisioner(home: home, database: database, hypervisor: hypervisor, runner: runner, progress: notices)
             .guestReadyLayer(for: base, kernel: kernel, accelerator: verdict.accelerator)
+        let layerKey = options.layerKey ?? readyLayer
         let record = try claimName(options, image: image, identity: identity, accelerator: verdict.accelerator, layerKey: layerKey)
         CrashPoint.reach("create.claimed")
         do {
@@ -109,7 +129,8 @@ public struct EnvironmentService: Sendable {
                 name: options.name, imageName: image.name, domainName: home.domainName(for: options.name), connectURI: hypervisor.uri,
                 cpus: options.cpus, memoryMiB: options.memoryMiB, diskBytes: options.diskBytes ?? 0, sshPort: port,
                 macAddress: Self.randomMAC(), guestUser: identity.user, guestUID: identity.uid, guestGID: identity.gid,
-                accelerator: accelerator.rawValue, diskID: Self.newDiskID(), layerKey: layerKey, createdAt: Date()
+                accelerator: accelerator.rawValue, diskID: Self.newDiskID(), layerKey: layerKey,
+                sharedFolders: options.sharedFolders, ports: options.ports, variables: options.variables, projectRoot: options.projectRoot, createdAt: Date()
             )
             do {
                 try database.insertEnvironment(record)
@@ -125,7 +146,7 @@ public struct EnvironmentService: Sendable {
 
     func domainSpec(for record: EnvironmentRecord, kernel: KernelCore, paths: EnvironmentPaths) -> DomainSpec {
         let systemMode = hypervisor.uri.hasSuffix("/system")
-        return DomainSpec(
+        var spec = DomainSpec(
             name: record.domainName, environment: record.name, memoryMiB: record.memoryMiB, cpus: record.cpus,
             accelerator: Accelerator(rawValue: record.accelerator) ?? .tcg,
             kernel: kernel.bootKernel.path, initrd: kernel.initrd.path, kernelArguments: Self.kernelArguments,
@@ -137,6 +158,47 @@ public struct EnvironmentService: Sendable {
             sshPort: record.sshPort, macAddress: record.macAddress, consoleLog: paths.consoleLog.path,
             runAs: systemMode ? ProcessOwner(uid: Int(getuid()), gid: Int(getgid())) : nil
         )
+        spec.filesystems = record.sharedFolders.enumerated().map { FilesystemSpec(hostPath: $1.host, tag: Self.shareTag($0), readOnly: $1.readOnly) }
+        spec.shareDriver = ShareDriver.choose(uri: hypervisor.uri)
+        spec.forwardedPorts = record.ports
+        return spec
+    }
+
+    /// The guest's fstab lines for an environment's shared folders.
+    func fstabLines(for record: EnvironmentRecord) -> [String] {
+        let driver = ShareDriver.choose(uri: hypervisor.uri)
+        return record.sharedFolders.enumerated().map { driver.fstabLine(tag: Self.shareTag($0), guestPath: $1.guest, readOnly: $1.readOnly) }
+    }
+
+    static func shareTag(_ index: Int) -> String { "burrow\(index)" }
+
+    func validateShares(_ folders: [SharedFolder]) throws {
+        for folder in folders {
+            var isDirectory: ObjCBool = false
+            guard folder.host.hasPrefix("/"), FileManager.default.fileExists(atPath: folder.host, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw BurrowError(.invalidInput, "cannot share \(folder.host): it is not an existing folder", hint: "Give an absolute path to a folder, e.g. --mount \"$PWD:/src\".")
+            }
+            guard folder.guest.hasPrefix("/"), !folder.guest.contains(" "), !folder.guest.contains("\t"), folder.guest != "/" else {
+                throw BurrowError(.invalidInput, "'\(folder.guest)' is not a usable guest path", hint: "Use an absolute path without spaces, other than /.")
+            }
+        }
+    }
+
+    /// A forwarded host port must not be another environment's, nor (when `checkFree`) held by
+    /// any other program right now.
+    func validatePorts(_ ports: [PortRule], for name: String, checkFree: Bool = true) throws {
+        let others = try database.allEnvironments().filter { $0.name != name }
+        for rule in ports {
+            guard (1...65535).contains(rule.host), (1...65535).contains(rule.guest) else {
+                throw BurrowError(.invalidInput, "port \(rule.host):\(rule.guest) is out of range", hint: "Ports go from 1 to 65535.")
+            }
+            if let holder = others.first(where: { $0.sshPort == rule.host || $0.ports.contains { $0.host == rule.host } }) {
+                throw BurrowError(.wrongState, "host port \(rule.host) is already forwarded to environment '\(holder.name)'", hint: "Choose another host port.")
+            }
+            if checkFree, !PortPicker.isFree(rule.host) {
+                throw BurrowError(.wrongState, "host port \(rule.host) on 127.0.0.1 is taken by another program", hint: "Stop that program or choose another port (ss -ltnp shows who holds it).")
+            }
+        }
     }
 
     static let kernelArguments = "console=ttyS0 quiet loglevel=3 rw panic=10 systemd.show_status=false"
@@ -160,11 +222,13 @@ public struct EnvironmentService: Sendable {
         case .stopping?:
             throw BurrowError(.wrongState, "environment '\(name)' is shutting down", hint: "Wait for it to stop, then start it again.")
         case .stopped?, .crashed?, .starting?:
+            try validatePorts(record.ports, for: name)
             try hypervisor.start(domain: record.domainName)
         case .suspended?:
             try hypervisor.start(domain: record.domainName)
             try await waitForSSH(record, timeout: timeout ?? Self.bootTimeout(for: record))
             await correctClock(record)
+            try await reattachShares(record)
             return record
         }
         try await waitForSSH(record, timeout: timeout ?? Self.bootTimeout(for: record))
@@ -270,7 +334,10 @@ public struct EnvironmentService: Sendable {
     public func list() throws -> [EnvironmentStatus] {
         try database.allEnvironments().map { record in
             let state = try hypervisor.state(ofDomain: record.domainName) ?? .stopped
-            return EnvironmentStatus(record: record, state: state, diskUsage: Self.allocatedBytes(home.diskPath(id: record.diskID)))
+            return EnvironmentStatus(
+                record: record, state: state, diskUsage: Self.allocatedBytes(home.diskPath(id: record.diskID)),
+                shareDriver: record.sharedFolders.isEmpty ? nil : ShareDriver.choose(uri: hypervisor.uri)
+            )
         }
     }
 
@@ -281,6 +348,9 @@ public struct EnvironmentService: Sendable {
         }
         return record
     }
+
+    /// The hypervisor this service drives, for use cases built on top of it.
+    public var hypervisorHandle: Hypervisor { hypervisor }
 
     public func writeSSHConfig() throws {
         let blocks = try database.allEnvironments().map { record in

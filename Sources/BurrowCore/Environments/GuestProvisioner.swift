@@ -36,13 +36,22 @@ public struct GuestProvisioner: Sendable {
         if try database.layer(key: key) != nil, FileManager.default.fileExists(atPath: layerPath.path) { return key }
 
         progress("installing \(Self.missing(traits)) into the image with \(family) (once per image; the result is cached)")
+        try await buildLayer(layer, on: home.baseImagePath(digest: base.digest), script: script, kernel: kernel, accelerator: accelerator)
+        return key
+    }
+
+    /// Boots an overlay on `parentFile` in provisioning mode, where burrow's initramfs runs
+    /// `script` as root in a chroot of the guest's root with the network up, and keeps the
+    /// result as `layer` (file and row). On failure nothing is kept and the error carries the
+    /// end of the guest console, where the script's output went.
+    public func buildLayer(_ layer: LayerRecord, on parentFile: URL, script: String, kernel: KernelCore, accelerator: Accelerator) async throws {
         let scratch = try home.makeScratchDirectory(purpose: "provision")
         defer { scratch.release() }
-        let operation = try database.beginOperation(kind: "provision", subject: key, scratchPath: scratch.url.path)
+        let operation = try database.beginOperation(kind: "provision", subject: layer.key, scratchPath: scratch.url.path)
         defer { try? database.endOperation(operation) }
 
         let disk = scratch.url.appendingPathComponent("layer.qcow2")
-        try await runner.run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", home.baseImagePath(digest: base.digest).path, disk.path], what: "creating the provisioning disk")
+        try await runner.run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", parentFile.path, disk.path], what: "creating the provisioning disk")
         let hostKey = scratch.url.appendingPathComponent("host_key")
         try await SSHTools(home: home, runner: runner).generateKey(at: hostKey, comment: "burrow-provision")
         let seed = Seed(
@@ -53,9 +62,9 @@ public struct GuestProvisioner: Sendable {
         let seedFile = scratch.url.appendingPathComponent("seed.tar")
         try seed.write(to: seedFile)
         let console = scratch.url.appendingPathComponent("console.log")
-        let domain = Self.domainName(home: home, key: key)
+        let domain = Self.domainName(home: home, key: layer.key)
         let spec = DomainSpec(
-            name: domain, environment: "(provisioning \(base.digest.prefix(12)))", memoryMiB: 1024, cpus: 2, accelerator: accelerator,
+            name: domain, environment: "(provisioning \(layer.parentDigest.prefix(12)))", memoryMiB: 1024, cpus: 2, accelerator: accelerator,
             kernel: kernel.bootKernel.path, initrd: kernel.initrd.path, kernelArguments: EnvironmentService.kernelArguments,
             disks: [
                 DiskSpec(path: disk.path, format: .qcow2, serial: "burrow-root", readOnly: false),
@@ -77,14 +86,14 @@ public struct GuestProvisioner: Sendable {
         let log = (try? String(contentsOf: console, encoding: .utf8)) ?? ""
         guard log.contains("BURROW-PROVISION-OK") else {
             let tail = log.split(separator: "\n").suffix(25).joined(separator: "\n  ")
-            throw BurrowError(.failure, "provisioning the image failed; its console ends with:\n  \(tail)", hint: "Nothing was kept. Check the guest's network access to its package mirror and retry.")
+            throw BurrowError(.failure, "provisioning (\(layer.purpose)) failed; the guest console ends with:\n  \(tail)", hint: "Nothing was kept. Fix the step (or the guest's network access to its package mirror) and retry.")
         }
+        let layerPath = home.layerFile(layer)
         try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: disk.path)
         try FileManager.default.createDirectory(at: layerPath.deletingLastPathComponent(), withIntermediateDirectories: true)
         try? FileManager.default.removeItem(at: layerPath)
         try FileManager.default.moveItem(at: disk, to: layerPath)
         try database.insertLayer(layer)
-        return key
     }
 
     private func waitUntilStopped(_ domain: String, timeout: TimeInterval) async throws {

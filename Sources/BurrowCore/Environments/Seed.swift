@@ -17,6 +17,10 @@ public struct Seed: Sendable, Equatable {
     public var hostPublicKey: String
     public var authorizedKeys: [String]
     public var provisionScript: String?
+    /// Lines for the guest's /etc/fstab (shared folders).
+    public var fstab: [String] = []
+    /// Variables for the guest's /etc/environment.
+    public var environment: [String: String] = [:]
 
     /// slirp's fixed addresses: the guest is always 10.0.2.15 behind qemu's user-mode NAT.
     public static let address = "10.0.2.15/24"
@@ -61,10 +65,29 @@ public struct Seed: Sendable, Equatable {
         try add("burrow/ssh/ssh_host_ed25519_key", hostPrivateKey, mode: 0o600)
         try add("burrow/ssh/ssh_host_ed25519_key.pub", hostPublicKey, mode: 0o644)
         try add("burrow/ssh/authorized_keys", authorizedKeys.map { $0 + "\n" }.joined(), mode: 0o600)
+        if !fstab.isEmpty {
+            try add("burrow/fstab", fstab.map { $0 + "\n" }.joined(), mode: 0o644)
+        }
+        if !environment.isEmpty {
+            try add("burrow/environment", Self.environmentLines(environment), mode: 0o644)
+        }
         if let provisionScript {
             try add("burrow/provision.sh", provisionScript, mode: 0o755)
         }
         try writer.finish()
+    }
+
+    /// `/etc/environment` lines; values are double-quoted with quotes and backslashes escaped,
+    /// and names that are not shell identifiers are dropped (pam_env would misread them).
+    static func environmentLines(_ variables: [String: String]) -> String {
+        variables.keys.sorted().compactMap { name -> String? in
+            guard let first = name.unicodeScalars.first, first == "_" || CharacterSet.letters.contains(first),
+                  name.unicodeScalars.allSatisfy({ $0 == "_" || CharacterSet.alphanumerics.contains($0) }), name.unicodeScalars.allSatisfy(\.isASCII),
+                  let value = variables[name], !value.contains("\n")
+            else { return nil }
+            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            return "\(name)=\"\(escaped)\"\n"
+        }.joined()
     }
 
     /// A hostname made from an environment name ('_' and '.' are not valid in host labels).

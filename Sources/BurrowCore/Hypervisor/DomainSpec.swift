@@ -1,3 +1,4 @@
+import BurrowStore
 import Foundation
 
 /// How guests are executed: hardware virtualisation, or qemu's TCG emulation where KVM is not
@@ -19,6 +20,45 @@ public struct DiskSpec: Sendable, Equatable {
         self.path = path
         self.format = format
         self.serial = serial
+        self.readOnly = readOnly
+    }
+}
+
+/// How host folders reach the guest: virtiofs (fast, needs virtiofsd and shared memory) or 9p.
+public enum ShareDriver: String, Sendable, Codable {
+    case virtiofs
+    case ninep = "9p"
+
+    public static let virtiofsDaemons = ["/usr/lib/qemu/virtiofsd", "/usr/libexec/virtiofsd", "/usr/bin/virtiofsd"]
+
+    /// virtiofs where the host has virtiofsd and libvirt runs it as root (system instance); 9p otherwise.
+    public static func choose(uri: String) -> ShareDriver {
+        uri.contains("/system") && virtiofsDaemon != nil ? .virtiofs : .ninep
+    }
+
+    public static var virtiofsDaemon: String? {
+        virtiofsDaemons.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// The guest's /etc/fstab line mounting share `tag` at `guestPath`.
+    public func fstabLine(tag: String, guestPath: String, readOnly: Bool) -> String {
+        let mode = readOnly ? "ro" : "rw"
+        switch self {
+        case .virtiofs: return "\(tag) \(guestPath) virtiofs \(mode),nofail 0 0"
+        case .ninep: return "\(tag) \(guestPath) 9p \(mode),trans=virtio,version=9p2000.L,msize=524288,nofail 0 0"
+        }
+    }
+}
+
+/// One shared host folder as the domain sees it: the guest mounts it by `tag`.
+public struct FilesystemSpec: Sendable, Equatable {
+    public var hostPath: String
+    public var tag: String
+    public var readOnly: Bool
+
+    public init(hostPath: String, tag: String, readOnly: Bool) {
+        self.hostPath = hostPath
+        self.tag = tag
         self.readOnly = readOnly
     }
 }
@@ -56,6 +96,10 @@ public struct DomainSpec: Sendable, Equatable {
     public var runAs: ProcessOwner?
     /// Set when redefining an existing domain: libvirt matches definitions by UUID.
     public var uuid: String?
+    public var filesystems: [FilesystemSpec] = []
+    public var shareDriver: ShareDriver = .ninep
+    /// More 127.0.0.1 ports forwarded to the guest besides SSH.
+    public var forwardedPorts: [PortRule] = []
 
     public init(
         name: String, environment: String, memoryMiB: Int, cpus: Int, accelerator: Accelerator, kernel: String, initrd: String,
@@ -94,7 +138,12 @@ public struct DomainSpec: Sendable, Equatable {
         let seclabel = runAs.map { "\n  <seclabel type='static' model='dac' relabel='no'>\n    <label>+\($0.uid):+\($0.gid)</label>\n  </seclabel>" } ?? ""
         // libvirt 9.0 has no passt port forwarding, so user-mode networking with a hostfwd is
         // passed straight to qemu; the NIC gets a fixed PCI slot clear of libvirt's own.
-        let netdev = "user,id=burrownet,hostfwd=tcp:127.0.0.1:\(sshPort)-:22"
+        let forwards = [PortRule(host: sshPort, guest: 22)] + forwardedPorts
+        let netdev = "user,id=burrownet," + forwards.map { "hostfwd=tcp:127.0.0.1:\($0.host)-:\($0.guest)" }.joined(separator: ",")
+        let virtiofs = shareDriver == .virtiofs && !filesystems.isEmpty
+        // virtiofsd maps guest memory, which must then be shared, file-backed memory.
+        let memoryBacking = virtiofs ? "\n  <memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>" : ""
+        let shares = filesystems.map { "\n" + filesystemXML($0).split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") }.joined()
         let nic = "virtio-net-pci,netdev=burrownet,mac=\(macAddress),bus=pci.0,addr=0x10"
         return """
             <domain type='\(accelerator == .kvm ? "kvm" : "qemu")' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
@@ -103,7 +152,7 @@ public struct DomainSpec: Sendable, Equatable {
                 <burrow:environment xmlns:burrow='\(Self.metadataNamespace)' name='\(escape(environment))'/>
               </metadata>
               <memory unit='MiB'>\(memoryMiB)</memory>
-              <vcpu>\(cpus)</vcpu>
+              <vcpu>\(cpus)</vcpu>\(memoryBacking)
               <os>
                 <type arch='x86_64' machine='pc'>hvm</type>
                 <kernel>\(escape(kernel))</kernel>
@@ -118,7 +167,7 @@ public struct DomainSpec: Sendable, Equatable {
               <on_reboot>restart</on_reboot>
               <on_crash>destroy</on_crash>
               <devices>
-            \(disks)
+            \(disks)\(shares)
                 <serial type='pty'>
                   <log file='\(escape(consoleLog))' append='off'/>
                   <target port='0'/>
@@ -138,6 +187,22 @@ public struct DomainSpec: Sendable, Equatable {
                 <qemu:arg value='\(escape(nic))'/>
               </qemu:commandline>
             </domain>
+            """
+    }
+
+    /// One share's `<filesystem>` element, also what is unplugged and plugged around a suspend.
+    public func filesystemXML(_ share: FilesystemSpec) -> String {
+        let virtiofs = shareDriver == .virtiofs
+        let driver = virtiofs
+            ? "\n  <driver type='virtiofs'/>\n  <binary path='\(escape(ShareDriver.virtiofsDaemon ?? ShareDriver.virtiofsDaemons[0]))'/>"
+            : ""
+        // virtiofs in libvirt 9.0 has no <readonly/>: the guest mounts those read-only instead.
+        let readOnly = share.readOnly && !virtiofs ? "\n  <readonly/>" : ""
+        return """
+            <filesystem type='mount' accessmode='passthrough'>\(driver)
+              <source dir='\(escape(share.hostPath))'/>
+              <target dir='\(escape(share.tag))'/>\(readOnly)
+            </filesystem>
             """
     }
 

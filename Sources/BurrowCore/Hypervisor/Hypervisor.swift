@@ -30,6 +30,9 @@ public protocol Hypervisor: Sendable {
     func switchToOverlay(domain name: String, target: String, overlay: String, otherTargets: [String]) throws
     /// Saves the guest's memory to disk and stops it; the next `start` resumes it.
     func saveAndStop(domain name: String) throws
+    /// Plugs or unplugs a device of a running guest (not its persistent definition).
+    func attachLive(domain name: String, deviceXML: String) throws
+    func detachLive(domain name: String, deviceXML: String) throws
 }
 
 /// `Hypervisor` over a libvirt connection. Errors become `BurrowError`s that say what to do,
@@ -121,6 +124,14 @@ public final class LibvirtHypervisor: Hypervisor, @unchecked Sendable {
 
     public func saveAndStop(domain name: String) throws {
         try call { try domain(name).managedSave() }
+    }
+
+    public func attachLive(domain name: String, deviceXML: String) throws {
+        try call { try domain(name).attachDeviceLive(xml: deviceXML) }
+    }
+
+    public func detachLive(domain name: String, deviceXML: String) throws {
+        try call { try domain(name).detachDeviceLive(xml: deviceXML) }
     }
 
     private func domain(_ name: String) throws -> LibvirtDomain {

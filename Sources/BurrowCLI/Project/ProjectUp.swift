@@ -1,0 +1,87 @@
+import ArgumentParser
+import BurrowCore
+import Foundation
+
+struct ProjectUp: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Create or start this project's environment, with the project mounted inside.",
+        discussion: """
+            Reads burrow.yaml (or .devcontainer/devcontainer.json) at DIR (default: the current
+            folder): image or distro, cpus, memory, disk, mounts, ports, env, provision steps.
+            Provisioning steps run once; their results are cached layers shared by every project
+            with the same recipe. A running environment is left as it is.
+            Examples:
+              burrow init && burrow up
+              burrow up ~/src/myproject
+            """
+    )
+
+    @Argument(help: "Project folder.") var directory: String = "."
+    @Flag(help: "Print the environment as JSON.") var json = false
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let (directory, json, connection) = (directory, json, connection)
+        try await runCommand {
+            let context = try CommandContext.open()
+            let config = try ProjectConfig.load(projectRoot: URL(fileURLWithPath: ShareOptions.absolute(directory)))
+            for warning in config.warnings { FileHandle.standardError.write(Data("burrow: \(warning)\n".utf8)) }
+            let service = try context.environments(connection)
+            let launcher = ProjectLauncher(service: service, home: context.home, database: context.database, hypervisor: service.hypervisorHandle) { notice in
+                FileHandle.standardError.write(Data("burrow: \(notice)\n".utf8))
+            }
+            let home = context.home
+            let database = context.database
+            let launch = try await launcher.up(config) { distro in
+                let catalog = try DistroCatalog(directory: try DistroCatalog.locate())
+                _ = try await ImagePuller(home: home, database: database, progress: CommandContext.progress(json: json))
+                    .pull(distro, as: nil, catalog: catalog, architecture: try Architecture.host())
+            }
+            let name = launch.environment.name
+            if json {
+                print(try JSONOutput.encode(EnvironmentSummary(launch.environment, state: .running, diskUsage: 0)))
+                return
+            }
+            switch launch.outcome {
+            case .alreadyRunning: print("\(name) is already running.")
+            case .started: print("Started \(name).")
+            case .created: print("Created and started \(name) (\(launch.stepsRun) provisioning step(s) run, \(launch.stepsCached) cached).")
+            }
+            print("""
+                Attach with:
+                  burrow shell \(name)
+                  ssh burrow-\(name)      (after adding `Include \(SSHTools(home: context.home).configFile.path)` to ~/.ssh/config)
+                  burrow code \(name) \(launch.environment.sharedFolders.first?.guest ?? "")
+                """)
+        }
+    }
+}
+
+struct ProjectDown: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "down",
+        abstract: "Stop this project's environment.",
+        discussion: "Example: burrow down   (burrow rm NAME removes it for good)"
+    )
+
+    @Argument(help: "Project folder.") var directory: String = "."
+    @Flag(help: "Save its memory instead of shutting down.") var suspend = false
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let (directory, suspend, connection) = (directory, suspend, connection)
+        try await runCommand {
+            let context = try CommandContext.open()
+            let config = try ProjectConfig.load(projectRoot: URL(fileURLWithPath: ShareOptions.absolute(directory)))
+            let service = try context.environments(connection)
+            if suspend {
+                try await service.suspend(config.name)
+                print("\(config.name) is suspended.")
+            } else {
+                try await service.stop(config.name)
+                print("\(config.name) is stopped.")
+            }
+        }
+    }
+}
