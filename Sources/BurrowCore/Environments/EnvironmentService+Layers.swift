@@ -289,6 +289,9 @@ extension EnvironmentService {
     private func monitor(_ record: EnvironmentRecord, _ command: String) async throws {
         let output = try await runner.run("virsh", ["-c", hypervisor.uri, "qemu-monitor-command", record.domainName, "--hmp", command], what: "changing the port forwards")
         let reply = output.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard reply.isEmpty else { throw BurrowError(.failure, "qemu refused '\(command)': \(reply)") }
+        // Success is silent for hostfwd_add and a confirmation for hostfwd_remove.
+        if ["could not", "invalid", "error"].contains(where: { reply.lowercased().contains($0) }) {
+            throw BurrowError(.failure, "qemu refused '\(command)': \(reply)")
+        }
     }
 }
