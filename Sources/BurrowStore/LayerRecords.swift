@@ -54,6 +54,10 @@ extension BurrowDatabase {
         try write { try layer.save($0) }
     }
 
+    public func allLayers() throws -> [LayerRecord] {
+        try read { try LayerRecord.order(Column("createdAt")).fetchAll($0) }
+    }
+
     public func layers(of digest: String) throws -> [LayerRecord] {
         try read { try LayerRecord.filter(Column("parentDigest") == digest).fetchAll($0) }
     }
@@ -62,17 +66,23 @@ extension BurrowDatabase {
     /// them), removed from the store in one transaction; the caller deletes their files.
     /// Repeats until the chain is clean, so freeing a layer can free its parent.
     public func releaseUnusedFrozenLayers() throws -> [String] {
+        try releaseUnusedLayers(kind: .frozen).map(\.key)
+    }
+
+    /// The same for layers of one kind; `burrow image prune` uses it for provisioned layers,
+    /// which otherwise stay cached for the next environment.
+    public func releaseUnusedLayers(kind: LayerRecord.Kind) throws -> [LayerRecord] {
         try write { db in
-            var released: [String] = []
+            var released: [LayerRecord] = []
             while true {
-                let unused = try String.fetchAll(db, sql: """
-                    SELECT key FROM layer WHERE kind = 'frozen'
+                let unused = try LayerRecord.fetchAll(db, sql: """
+                    SELECT * FROM layer WHERE kind = ?
                       AND key NOT IN (SELECT layerKey FROM environment WHERE layerKey IS NOT NULL)
                       AND key NOT IN (SELECT parentKey FROM layer WHERE parentKey IS NOT NULL)
                       AND key NOT IN (SELECT layerKey FROM snapshot)
-                    """)
+                    """, arguments: [kind.rawValue])
                 if unused.isEmpty { return released }
-                for key in unused { try LayerRecord.deleteOne(db, key: key) }
+                for layer in unused { try layer.delete(db) }
                 released += unused
             }
         }

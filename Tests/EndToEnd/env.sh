@@ -151,7 +151,9 @@ check "a second project with the same recipe reuses both layers" sh -c "'$BURROW
 check "… and has them" sh -c "test \"\$('$BURROW' exec beta -- cat /etc/burrow-marker)\" = provisioned"
 check "burrow down stops it" sh -c "cd '$projects/beta' && '$BURROW' down && '$BURROW' ls | grep -qE '^beta +stopped'"
 check "suspend with a mounted workspace, then resume" sh -c "'$BURROW' suspend alpha && test \"\$('$BURROW' exec alpha -- cat '$projects/alpha/host.txt')\" = 'from the host'"
+check "image ls --layers shows the recipe's layer chain with its users" sh -c "'$BURROW' image ls --layers | grep -A2 '^debian ' | grep -q 'provisioned.*← alpha, beta'"
 "$BURROW" rm --force alpha >/dev/null; "$BURROW" rm --force beta >/dev/null; rm -rf "$projects"
+check "image prune removes the layers no environment uses" sh -c "'$BURROW' image prune | grep -q 'Removed 2 unused layer'"
 
 echo "a docker-style minbase rootfs (no init, no sshd) becomes reachable"
 check "import minbase" "$BURROW" image import minbase "$minbase"

@@ -5,6 +5,6 @@ struct ImageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image",
         abstract: "Import, download, list and remove base images.",
-        subcommands: [ImageImport.self, ImagePull.self, ImageList.self, ImageRemove.self]
+        subcommands: [ImageImport.self, ImagePull.self, ImageList.self, ImageRemove.self, ImagePrune.self]
     )
 }

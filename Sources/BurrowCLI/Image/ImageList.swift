@@ -11,12 +11,30 @@ struct ImageList: AsyncParsableCommand {
     )
 
     @Flag(help: "Print the images as a JSON array.") var json = false
+    @Flag(help: "Also show each image's tree of cached layers.") var layers = false
 
     func run() async throws {
-        let json = json
+        let (json, showLayers) = (json, layers)
         try await runCommand {
             let context = try CommandContext.open()
             let listings = try context.database.imageListings()
+            if showLayers && !json {
+                let all = try context.database.allLayers()
+                let users = Dictionary(grouping: try context.database.allEnvironments(), by: { $0.layerKey ?? "" })
+                func render(parent: String?, digest: String, depth: Int) -> [String] {
+                    all.filter { $0.parentDigest == digest && $0.parentKey == parent }.flatMap { layer -> [String] in
+                        let envs = users[layer.key]?.map(\.name).joined(separator: ", ") ?? ""
+                        let line = String(repeating: "  ", count: depth) + "└ \(layer.key.prefix(12))  \(layer.kind.rawValue)  \(layer.purpose)" + (envs.isEmpty ? "" : "  ← \(envs)")
+                        return [line] + render(parent: layer.key, digest: digest, depth: depth + 1)
+                    }
+                }
+                for listing in listings {
+                    let envs = users[""]?.filter { $0.imageName == listing.image.name }.map(\.name).joined(separator: ", ") ?? ""
+                    print("\(listing.image.name)  \(listing.base.digest.prefix(12))" + (envs.isEmpty ? "" : "  ← \(envs)"))
+                    render(parent: nil, digest: listing.base.digest, depth: 1).forEach { print($0) }
+                }
+                return
+            }
             if json {
                 print(try JSONOutput.encode(listings.map { ImageSummary($0.image, $0.base, usedBy: $0.usedBy) }))
                 return

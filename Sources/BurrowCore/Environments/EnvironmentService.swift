@@ -416,7 +416,7 @@ public struct EnvironmentService: Sendable {
     }
 
     /// Blocks actually allocated on the host (qcow2 files are sparse).
-    static func allocatedBytes(_ url: URL) -> Int64 {
+    public static func allocatedBytes(_ url: URL) -> Int64 {
         var info = stat()
         guard stat(url.path, &info) == 0 else { return 0 }
         return Int64(info.st_blocks) * 512
