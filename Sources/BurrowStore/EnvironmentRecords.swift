@@ -26,11 +26,13 @@ public struct EnvironmentRecord: Codable, Equatable, Sendable, FetchableRecord, 
     /// its image (or the image's provisioned layer).
     public var layerKey: String?
     public var createdAt: Date
+    /// `--gpu` as the user typed it (`all`, `2`, an address, a model); GPUs are chosen at each start.
+    public var gpuRequest: String?
 
     public init(
         name: String, imageName: String, domainName: String, connectURI: String, cpus: Int, memoryMiB: Int, diskBytes: Int64,
         sshPort: Int, macAddress: String, guestUser: String, guestUID: Int, guestGID: Int, accelerator: String,
-        diskID: String, layerKey: String?, createdAt: Date
+        diskID: String, layerKey: String?, createdAt: Date, gpuRequest: String? = nil
     ) {
         self.name = name
         self.imageName = imageName
@@ -48,6 +50,7 @@ public struct EnvironmentRecord: Codable, Equatable, Sendable, FetchableRecord, 
         self.diskID = diskID
         self.layerKey = layerKey
         self.createdAt = createdAt
+        self.gpuRequest = gpuRequest
     }
 }
 

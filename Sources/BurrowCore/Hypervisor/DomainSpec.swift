@@ -56,6 +56,8 @@ public struct DomainSpec: Sendable, Equatable {
     public var runAs: ProcessOwner?
     /// Set when redefining an existing domain: libvirt matches definitions by UUID.
     public var uuid: String?
+    /// Passed-through GPUs; they switch the machine to q35.
+    public var gpu: GPUDomainAdditions?
 
     public init(
         name: String, environment: String, memoryMiB: Int, cpus: Int, accelerator: Accelerator, kernel: String, initrd: String,
@@ -95,7 +97,11 @@ public struct DomainSpec: Sendable, Equatable {
         // libvirt 9.0 has no passt port forwarding, so user-mode networking with a hostfwd is
         // passed straight to qemu; the NIC gets a fixed PCI slot clear of libvirt's own.
         let netdev = "user,id=burrownet,hostfwd=tcp:127.0.0.1:\(sshPort)-:22"
-        let nic = "virtio-net-pci,netdev=burrownet,mac=\(macAddress),bus=pci.0,addr=0x10"
+        let machine = gpu?.machine ?? "pc"
+        // q35's root bus is the PCI Express root complex pcie.0; pc's is the PCI bus pci.0.
+        let nic = "virtio-net-pci,netdev=burrownet,mac=\(macAddress),bus=\(machine == "q35" ? "pcie.0" : "pci.0"),addr=0x10"
+        let memtune = gpu.map { "\n" + $0.memtuneXML } ?? ""
+        let gpuDevices = gpu.map { "\n" + $0.controllersXML + "\n" + $0.hostdevsXML } ?? ""
         return """
             <domain type='\(accelerator == .kvm ? "kvm" : "qemu")' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
               <name>\(escape(name))</name>\(uuid.map { "\n  <uuid>\(escape($0))</uuid>" } ?? "")
@@ -103,9 +109,9 @@ public struct DomainSpec: Sendable, Equatable {
                 <burrow:environment xmlns:burrow='\(Self.metadataNamespace)' name='\(escape(environment))'/>
               </metadata>
               <memory unit='MiB'>\(memoryMiB)</memory>
-              <vcpu>\(cpus)</vcpu>
+              <vcpu>\(cpus)</vcpu>\(memtune)
               <os>
-                <type arch='x86_64' machine='pc'>hvm</type>
+                <type arch='x86_64' machine='\(machine)'>hvm</type>
                 <kernel>\(escape(kernel))</kernel>
                 <initrd>\(escape(initrd))</initrd>
                 <cmdline>\(escape(kernelArguments))</cmdline>
@@ -129,7 +135,7 @@ public struct DomainSpec: Sendable, Equatable {
                 <rng model='virtio'>
                   <backend model='random'>/dev/urandom</backend>
                 </rng>
-                <memballoon model='none'/>
+                <memballoon model='none'/>\(gpuDevices)
               </devices>\(seclabel)
               <qemu:commandline>
                 <qemu:arg value='-netdev'/>
