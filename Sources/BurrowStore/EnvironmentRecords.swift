@@ -34,12 +34,14 @@ public struct EnvironmentRecord: Codable, Equatable, Sendable, FetchableRecord, 
     /// The project folder `burrow up` made this environment for, if any.
     public var projectRoot: String?
     public var createdAt: Date
+    /// `--gpu` as the user typed it (`all`, `2`, an address, a model); GPUs are chosen at each start.
+    public var gpuRequest: String?
 
     public init(
         name: String, imageName: String, domainName: String, connectURI: String, cpus: Int, memoryMiB: Int, diskBytes: Int64,
         sshPort: Int, macAddress: String, guestUser: String, guestUID: Int, guestGID: Int, accelerator: String,
         diskID: String, layerKey: String?, sharedFolders: [SharedFolder] = [], ports: [PortRule] = [], variables: [String: String] = [:],
-        projectRoot: String? = nil, createdAt: Date
+        projectRoot: String? = nil, createdAt: Date, gpuRequest: String? = nil
     ) {
         self.name = name
         self.imageName = imageName
@@ -61,6 +63,7 @@ public struct EnvironmentRecord: Codable, Equatable, Sendable, FetchableRecord, 
         self.variables = variables
         self.projectRoot = projectRoot
         self.createdAt = createdAt
+        self.gpuRequest = gpuRequest
     }
 }
 

@@ -94,6 +94,9 @@ extension BurrowDatabase {
             try image.delete(db)
             let remaining = try ImageRecord.filter(Column("digest") == image.digest).fetchCount(db)
             guard remaining == 0 else { return nil }
+            // RESTRICT checks each deleted row at once, so layers built on another (a CUDA layer on
+            // the guest-ready one) must go before it.
+            try LayerRecord.filter(Column("parentDigest") == image.digest && Column("parentKey") != nil).deleteAll(db)
             try LayerRecord.filter(Column("parentDigest") == image.digest).deleteAll(db)
             try BaseImageRecord.deleteOne(db, key: image.digest)
             return image.digest
@@ -115,4 +118,5 @@ public enum StoreError: Error, Equatable, Sendable {
     case nameTaken(String)
     case environmentExists(String)
     case portTaken(Int)
+    case gpuFunctionHeld(address: String, holder: String)
 }

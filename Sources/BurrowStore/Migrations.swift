@@ -73,6 +73,16 @@ extension BurrowDatabase {
                 table.primaryKey(["environment", "name"])
             }
         }
+        migrator.registerMigration("v7-gpu") { db in
+            try db.alter(table: "environment") { table in
+                table.add(column: "gpuRequest", .text)
+            }
+            try db.create(table: "gpuAssignment") { table in
+                table.primaryKey("address", .text)
+                table.column("environment", .text).notNull().indexed().references("environment", onDelete: .cascade)
+                table.column("assignedAt", .datetime).notNull()
+            }
+        }
         migrator.registerMigration("v8-shares-ports") { db in
             try db.alter(table: "environment") { table in
                 table.add(column: "sharedFolders", .jsonText).notNull().defaults(to: "[]")

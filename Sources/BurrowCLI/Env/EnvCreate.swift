@@ -11,6 +11,9 @@ struct EnvCreate: AsyncParsableCommand {
               burrow create dev --image debian-12
               burrow create big --image debian-12 --cpus 4 --memory 8G --disk 40G
               burrow create web --image debian-12 --workspace . --port 8080:80 --env MODE=dev
+              burrow create ml --image debian-12 --memory 16G --gpu 1 --cuda 12.4
+            GPUs are chosen at each start, as whole IOMMU groups (see burrow gpu ls);
+            --cuda installs NVIDIA's driver and that CUDA toolkit into a cached layer.
             """
     )
 
@@ -20,20 +23,24 @@ struct EnvCreate: AsyncParsableCommand {
     @Option(help: "Memory, e.g. 2G or 1536M.") var memory: String = "2G"
     @Option(help: "Disk size, e.g. 20G (default: the image's size).") var disk: String?
     @Option(help: "Accelerator: kvm or tcg (default: KVM where it works).") var accel: Accelerator?
+    @Option(help: "GPUs to pass through at each start: all, a count, a PCI address or part of a model name.") var gpu: String?
+    @Option(help: "CUDA toolkit version to install with NVIDIA's driver, e.g. 12.4.") var cuda: String?
     @Flag(help: "Print the environment as JSON.") var json = false
     @OptionGroup var shares: ShareOptions
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
-        let (name, image, cpus, memory, disk, accel, json, connection) = (name, image, cpus, memory, disk, accel, json, connection)
+        let (name, image, cpus, memory, disk, accel, gpu, cuda, json, connection) = (name, image, cpus, memory, disk, accel, gpu, cuda, json, connection)
         let (folders, ports, variables) = (try shares.sharedFolders(), try shares.portRules(), try shares.environment())
         try await runCommand {
             let context = try CommandContext.open()
             let service = try context.environments(connection)
-            let options = CreateOptions(
+            var options = CreateOptions(
                 name: name, image: image, cpus: cpus, memoryMiB: Int(try parseSize(memory) >> 20), diskBytes: try disk.map(parseSize), accelerator: accel,
                 sharedFolders: folders, ports: ports, variables: variables
             )
+            options.gpu = gpu
+            options.cuda = cuda
             let record = try await service.create(options)
             if json {
                 print(try JSONOutput.encode(EnvironmentSummary(record, state: .stopped, diskUsage: 0)))

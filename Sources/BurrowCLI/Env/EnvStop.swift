@@ -15,11 +15,12 @@ struct EnvStop: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
-        let (name, force, connection) = (name, force, connection)
-        let suspend = suspend || (ProcessInfo.processInfo.environment["BURROW_STOP_SUSPENDS"] == "1" && !force)
+        let (name, force, explicitSuspend, connection) = (name, force, suspend, connection)
+        let suspendByDefault = ProcessInfo.processInfo.environment["BURROW_STOP_SUSPENDS"] == "1" && !force
         try await runCommand {
             let service = try CommandContext.open().environments(connection)
-            if suspend {
+            // GPU environments cannot suspend: the default gives way, an explicit --suspend is refused.
+            if try explicitSuspend || (suspendByDefault && service.existing(name).gpuRequest == nil) {
                 try await service.suspend(name)
                 print("\(name) is suspended. Resume it with: burrow start \(name)")
             } else {

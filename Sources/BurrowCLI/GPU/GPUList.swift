@@ -21,8 +21,7 @@ struct GPUList: AsyncParsableCommand {
         try await runCommand {
             let paths = GPUHostPaths.fromEnvironment()
             let gpus = try GPUInventory.scan(sysfs: paths.sysfs, pciIDs: paths.pciIDs)
-            // Empty until GPU assignments are recorded in the store.
-            let heldBy: [PCIAddress: String] = [:]
+            let heldBy = try CommandContext.open().database.gpuHolders()
             if json {
                 print(try JSONOutput.encode(gpus.map { GPUSummary($0, heldBy: heldBy) }))
                 return

@@ -17,7 +17,8 @@ public struct DoctorFinding: Sendable, Encodable {
 
 /// Checks the host and reconciles burrow's store with libvirt and the files under BURROW_HOME.
 /// Without `fix` it only reports; with `fix` it removes orphans (domains without rows, folders
-/// without rows, unregistered layers) and redefines domains that rows still need.
+/// without rows, unregistered layers), redefines domains that rows still need and gives back
+/// GPUs held by environments that are not running.
 public struct Doctor: Sendable {
     let home: BurrowHome
     let database: BurrowDatabase
@@ -140,6 +141,11 @@ public struct Doctor: Sendable {
                 }
                 findings.append(finding)
             }
+        }
+        for (environment, addresses) in try service.idleGPUAssignments().sorted(by: { $0.key < $1.key }) {
+            var finding = DoctorFinding(severity: .problem, subject: environment, detail: "holds GPU functions \(addresses.joined(separator: ", ")) but is not running", action: "give them back")
+            if fix { finding.fixed = try await service.releaseIdleGPUs(of: environment) }
+            findings.append(finding)
         }
         if findings.isEmpty {
             findings.append(DoctorFinding(severity: .ok, subject: "store", detail: "\(records.count) environment(s) agree with libvirt and the files", action: nil))

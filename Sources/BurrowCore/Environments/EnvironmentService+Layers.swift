@@ -26,7 +26,8 @@ extension EnvironmentService {
         defer { try? database.endOperation(operation) }
 
         let frozen = try await freezeDisk(of: sourceRecord, kernel: kernel, purpose: "clone of \(source) into \(target)")
-        let options = CreateOptions(name: target, image: sourceRecord.imageName, cpus: sourceRecord.cpus, memoryMiB: sourceRecord.memoryMiB, diskBytes: sourceRecord.diskBytes)
+        var options = CreateOptions(name: target, image: sourceRecord.imageName, cpus: sourceRecord.cpus, memoryMiB: sourceRecord.memoryMiB, diskBytes: sourceRecord.diskBytes)
+        options.gpu = sourceRecord.gpuRequest
         guard let image = try database.image(named: sourceRecord.imageName) else { throw BurrowError(.notFound, "image '\(sourceRecord.imageName)' is gone") }
         let record = try claimName(options, image: image, identity: identity, accelerator: Accelerator(rawValue: sourceRecord.accelerator) ?? .tcg, layerKey: frozen.key)
         do {
@@ -100,6 +101,7 @@ extension EnvironmentService {
         let lock = try await home.lockEnvironment(name)
         defer { lock.release() }
         let record = try existing(name)
+        try Self.refuseSuspendingGPUs(record)
         guard try hypervisor.state(ofDomain: record.domainName) == .running else {
             throw BurrowError(.wrongState, "environment '\(name)' is not running", hint: "Only a running environment can be suspended.")
         }
@@ -227,11 +229,12 @@ extension EnvironmentService {
         try writeSSHConfig()
     }
 
-    /// Defines (or redefines, keeping its UUID) the environment's domain from its record; a
-    /// running domain picks the new definition up at its next boot.
-    func define(_ record: EnvironmentRecord, kernel: KernelCore) throws {
+    /// Defines (or redefines, keeping its UUID) the environment's domain from its record, with
+    /// `gpu` passed through; a running domain picks the new definition up at its next boot.
+    func define(_ record: EnvironmentRecord, kernel: KernelCore, gpu: GPUDomainAdditions? = nil) throws {
         var spec = domainSpec(for: record, kernel: kernel, paths: EnvironmentPaths(home: home, name: record.name))
         spec.uuid = try hypervisor.uuid(ofDomain: record.domainName)
+        spec.gpu = gpu
         try hypervisor.define(xml: spec.xml())
     }
 

@@ -17,6 +17,10 @@ public struct CreateOptions: Sendable {
     public var projectRoot: String?
     /// Build the disk on this layer (a provisioned recipe's last layer) instead of the image.
     public var layerKey: String?
+    /// `--gpu` as typed (all, a count, a PCI address, a model); GPUs are chosen at each start.
+    public var gpu: String?
+    /// `--cuda`: the CUDA toolkit version baked into a cached layer under the disk (`12.4`).
+    public var cuda: String?
 
     public init(
         name: String, image: String, cpus: Int = 2, memoryMiB: Int = 2048, diskBytes: Int64? = nil, accelerator: Accelerator? = nil,
@@ -57,6 +61,8 @@ public struct EnvironmentService: Sendable {
     let ssh: SSHTools
     let kernels: KernelStore
     let notices: @Sendable (String) -> Void
+    /// Where GPUs are discovered (`BURROW_SYSFS`…); tests point it at fixture trees.
+    var gpuHostPaths = GPUHostPaths.fromEnvironment()
 
     public init(home: BurrowHome, database: BurrowDatabase, hypervisor: Hypervisor, runner: ProcessRunner = ProcessRunner(), notices: @escaping @Sendable (String) -> Void = { _ in }) {
         self.home = home
@@ -74,6 +80,7 @@ public struct EnvironmentService: Sendable {
         try Names.validate(options.name, what: "environment")
         guard (1...256).contains(options.cpus) else { throw BurrowError(.invalidInput, "--cpus must be between 1 and 256") }
         guard options.memoryMiB >= 256 else { throw BurrowError(.invalidInput, "--memory must be at least 256M") }
+        try Self.validateGPUOptions(options)
         let lock = try await home.lockEnvironment(options.name)
         defer { lock.release() }
         if try database.environment(named: options.name) != nil { throw Self.exists(options.name) }
@@ -93,9 +100,12 @@ public struct EnvironmentService: Sendable {
 
         try validateShares(options.sharedFolders)
         try validatePorts(options.ports, for: options.name)
-        let readyLayer = try await GuestProvisioner(home: home, database: database, hypervisor: hypervisor, runner: runner, progress: notices)
-            .guestReadyLayer(for: base, kernel: kernel, accelerator: verdict.accelerator)
-        let layerKey = options.layerKey ?? readyLayer
+        let layerKey: String?
+        if let projectLayer = options.layerKey {
+            layerKey = projectLayer
+        } else {
+            layerKey = try await environmentLayer(for: base, cuda: options.cuda, kernel: kernel, accelerator: verdict.accelerator)
+        }
         let record = try claimName(options, image: image, identity: identity, accelerator: verdict.accelerator, layerKey: layerKey)
         CrashPoint.reach("create.claimed")
         do {
@@ -130,7 +140,8 @@ public struct EnvironmentService: Sendable {
                 cpus: options.cpus, memoryMiB: options.memoryMiB, diskBytes: options.diskBytes ?? 0, sshPort: port,
                 macAddress: Self.randomMAC(), guestUser: identity.user, guestUID: identity.uid, guestGID: identity.gid,
                 accelerator: accelerator.rawValue, diskID: Self.newDiskID(), layerKey: layerKey,
-                sharedFolders: options.sharedFolders, ports: options.ports, variables: options.variables, projectRoot: options.projectRoot, createdAt: Date()
+                sharedFolders: options.sharedFolders, ports: options.ports, variables: options.variables, projectRoot: options.projectRoot,
+                createdAt: Date(), gpuRequest: options.gpu
             )
             do {
                 try database.insertEnvironment(record)
@@ -223,7 +234,7 @@ public struct EnvironmentService: Sendable {
             throw BurrowError(.wrongState, "environment '\(name)' is shutting down", hint: "Wait for it to stop, then start it again.")
         case .stopped?, .crashed?, .starting?:
             try validatePorts(record.ports, for: name)
-            try hypervisor.start(domain: record.domainName)
+            try await startHoldingGPUs(record)
         case .suspended?:
             try hypervisor.start(domain: record.domainName)
             try await waitForSSH(record, timeout: timeout ?? Self.bootTimeout(for: record))
@@ -240,6 +251,7 @@ public struct EnvironmentService: Sendable {
         let lock = try await home.lockEnvironment(name)
         defer { lock.release() }
         let record = try existing(name)
+        defer { releaseGPUsIfOff(record) }
         guard let state = try hypervisor.state(ofDomain: record.domainName), state == .running || state == .paused || state == .stopping else { return }
         if !force {
             // The guest's own poweroff is the most reliable clean path; ACPI is the fallback for

@@ -29,29 +29,31 @@ public struct GuestProvisioner: Sendable {
         guard let family = traits.packageManager else {
             throw BurrowError(.invalidInput, "the image lacks \(Self.missing(traits)) and no known package manager (apt, dnf, apk, pacman) to install it", hint: "Use a rootfs that has them, or one of burrow image pull --list.")
         }
-        let script = try String(contentsOf: try Self.templates().appendingPathComponent("provision/\(family).sh"), encoding: .utf8)
+        let script = try Self.template("provision/\(family).sh")
         let key = Self.layerKey(parent: base.digest, script: script)
         let layer = LayerRecord(key: key, parentDigest: base.digest, parentKey: nil, kind: .provisioned, purpose: "guest tools (\(family))", createdAt: Date())
-        let layerPath = home.layerFile(layer)
-        if try database.layer(key: key) != nil, FileManager.default.fileExists(atPath: layerPath.path) { return key }
-
+        if try isBuilt(layer) { return key }
         progress("installing \(Self.missing(traits)) into the image with \(family) (once per image; the result is cached)")
-        try await buildLayer(layer, on: home.baseImagePath(digest: base.digest), script: script, kernel: kernel, accelerator: accelerator)
+        try await build(layer, on: home.baseImagePath(digest: base.digest), script: script, kernel: kernel, accelerator: accelerator, memoryMiB: 1024, timeout: Self.timeout(accelerator))
         return key
     }
 
-    /// Boots an overlay on `parentFile` in provisioning mode, where burrow's initramfs runs
-    /// `script` as root in a chroot of the guest's root with the network up, and keeps the
-    /// result as `layer` (file and row). On failure nothing is kept and the error carries the
-    /// end of the guest console, where the script's output went.
-    public func buildLayer(_ layer: LayerRecord, on parentFile: URL, script: String, kernel: KernelCore, accelerator: Accelerator) async throws {
+    /// Whether `layer` is recorded and its file is in place.
+    func isBuilt(_ layer: LayerRecord) throws -> Bool {
+        try database.layer(key: layer.key) != nil && FileManager.default.fileExists(atPath: home.layerFile(layer).path)
+    }
+
+    /// Boots a throwaway guest on a new overlay of `backing` in provisioning mode, where the
+    /// initramfs runs `script` as root in a chroot of the disk with the network up, and keeps
+    /// the overlay as `layer` when the script succeeded. Nothing is kept otherwise.
+    func build(_ layer: LayerRecord, on backing: URL, script: String, kernel: KernelCore, accelerator: Accelerator, memoryMiB: Int, timeout: TimeInterval) async throws {
         let scratch = try home.makeScratchDirectory(purpose: "provision")
         defer { scratch.release() }
         let operation = try database.beginOperation(kind: "provision", subject: layer.key, scratchPath: scratch.url.path)
         defer { try? database.endOperation(operation) }
 
         let disk = scratch.url.appendingPathComponent("layer.qcow2")
-        try await runner.run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", parentFile.path, disk.path], what: "creating the provisioning disk")
+        try await runner.run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", backing.path, disk.path], what: "creating the provisioning disk")
         let hostKey = scratch.url.appendingPathComponent("host_key")
         try await SSHTools(home: home, runner: runner).generateKey(at: hostKey, comment: "burrow-provision")
         let seed = Seed(
@@ -64,7 +66,7 @@ public struct GuestProvisioner: Sendable {
         let console = scratch.url.appendingPathComponent("console.log")
         let domain = Self.domainName(home: home, key: layer.key)
         let spec = DomainSpec(
-            name: domain, environment: "(provisioning \(layer.parentDigest.prefix(12)))", memoryMiB: 1024, cpus: 2, accelerator: accelerator,
+            name: domain, environment: "(provisioning \(layer.parentDigest.prefix(12)))", memoryMiB: memoryMiB, cpus: 2, accelerator: accelerator,
             kernel: kernel.bootKernel.path, initrd: kernel.initrd.path, kernelArguments: EnvironmentService.kernelArguments,
             disks: [
                 DiskSpec(path: disk.path, format: .qcow2, serial: "burrow-root", readOnly: false),
@@ -82,7 +84,7 @@ public struct GuestProvisioner: Sendable {
             try? hypervisor.undefine(domain: domain)
         }
         try hypervisor.start(domain: domain)
-        try await waitUntilStopped(domain, timeout: Self.timeout(accelerator))
+        try await waitUntilStopped(domain, timeout: timeout)
         let log = (try? String(contentsOf: console, encoding: .utf8)) ?? ""
         guard log.contains("BURROW-PROVISION-OK") else {
             let tail = log.split(separator: "\n").suffix(25).joined(separator: "\n  ")
@@ -119,12 +121,14 @@ public struct GuestProvisioner: Sendable {
             .compactMap { $0 }.joined(separator: ", ")
     }
 
-    static func templates() throws -> URL {
-        try ProjectResources.locate(folder: "Templates", overrideVariable: "BURROW_TEMPLATES")
+    /// The text of `Templates/<path>`.
+    static func template(_ path: String) throws -> String {
+        try String(contentsOf: try ProjectResources.locate(folder: "Templates", overrideVariable: "BURROW_TEMPLATES").appendingPathComponent(path), encoding: .utf8)
     }
 
-    static func timeout(_ accelerator: Accelerator) -> TimeInterval {
-        ProcessInfo.processInfo.environment["BURROW_PROVISION_TIMEOUT"].flatMap(TimeInterval.init) ?? (accelerator == .kvm ? 600 : 2400)
+    /// `BURROW_PROVISION_TIMEOUT`, else `kvm` seconds under KVM and four times that under TCG.
+    static func timeout(_ accelerator: Accelerator, kvm: TimeInterval = 600) -> TimeInterval {
+        ProcessInfo.processInfo.environment["BURROW_PROVISION_TIMEOUT"].flatMap(TimeInterval.init) ?? (accelerator == .kvm ? kvm : kvm * 4)
     }
 
     /// The provisioning guest's sshd is never used, but the NIC's forward needs some free port.

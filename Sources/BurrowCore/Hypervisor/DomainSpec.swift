@@ -100,6 +100,8 @@ public struct DomainSpec: Sendable, Equatable {
     public var shareDriver: ShareDriver = .ninep
     /// More 127.0.0.1 ports forwarded to the guest besides SSH.
     public var forwardedPorts: [PortRule] = []
+    /// Passed-through GPUs; they switch the machine to q35.
+    public var gpu: GPUDomainAdditions?
 
     public init(
         name: String, environment: String, memoryMiB: Int, cpus: Int, accelerator: Accelerator, kernel: String, initrd: String,
@@ -144,7 +146,11 @@ public struct DomainSpec: Sendable, Equatable {
         // virtiofsd maps guest memory, which must then be shared, file-backed memory.
         let memoryBacking = virtiofs ? "\n  <memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>" : ""
         let shares = filesystems.map { "\n" + filesystemXML($0).split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") }.joined()
-        let nic = "virtio-net-pci,netdev=burrownet,mac=\(macAddress),bus=pci.0,addr=0x10"
+        let machine = gpu?.machine ?? "pc"
+        // q35's root bus is the PCI Express root complex pcie.0; pc's is the PCI bus pci.0.
+        let nic = "virtio-net-pci,netdev=burrownet,mac=\(macAddress),bus=\(machine == "q35" ? "pcie.0" : "pci.0"),addr=0x10"
+        let memtune = gpu.map { "\n" + $0.memtuneXML } ?? ""
+        let gpuDevices = gpu.map { "\n" + $0.controllersXML + "\n" + $0.hostdevsXML } ?? ""
         return """
             <domain type='\(accelerator == .kvm ? "kvm" : "qemu")' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
               <name>\(escape(name))</name>\(uuid.map { "\n  <uuid>\(escape($0))</uuid>" } ?? "")
@@ -152,9 +158,9 @@ public struct DomainSpec: Sendable, Equatable {
                 <burrow:environment xmlns:burrow='\(Self.metadataNamespace)' name='\(escape(environment))'/>
               </metadata>
               <memory unit='MiB'>\(memoryMiB)</memory>
-              <vcpu>\(cpus)</vcpu>\(memoryBacking)
+              <vcpu>\(cpus)</vcpu>\(memtune)\(memoryBacking)
               <os>
-                <type arch='x86_64' machine='pc'>hvm</type>
+                <type arch='x86_64' machine='\(machine)'>hvm</type>
                 <kernel>\(escape(kernel))</kernel>
                 <initrd>\(escape(initrd))</initrd>
                 <cmdline>\(escape(kernelArguments))</cmdline>
@@ -178,7 +184,7 @@ public struct DomainSpec: Sendable, Equatable {
                 <rng model='virtio'>
                   <backend model='random'>/dev/urandom</backend>
                 </rng>
-                <memballoon model='none'/>
+                <memballoon model='none'/>\(gpuDevices)
               </devices>\(seclabel)
               <qemu:commandline>
                 <qemu:arg value='-netdev'/>

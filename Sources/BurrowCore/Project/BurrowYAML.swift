@@ -138,8 +138,7 @@ extension ProjectConfig {
         guard [.int, .float, .str].contains(value.tag), let text = value.scalarText else {
             throw value.wrongType(expected: "a CUDA version such as \"12.4\"")
         }
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard !parts.isEmpty, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) else {
+        guard CUDAVersion.isValid(text) else {
             throw value.invalid("'\(text)' is not a CUDA version such as 12.4")
         }
         return text

@@ -48,7 +48,8 @@ public struct ProjectLauncher: Sendable {
         let kernel = try KernelStore(home: home, runner: runner).current()
         let accelerator = AcceleratorProbe().choose(explicit: nil).accelerator
         let provisioner = GuestProvisioner(home: home, database: database, hypervisor: hypervisor, runner: runner, progress: notices)
-        let readyLayer = try await provisioner.guestReadyLayer(for: base, kernel: kernel, accelerator: accelerator)
+        // The recipe's steps go on the image's guest-ready (and, with `cuda:`, CUDA) layer.
+        let readyLayer = try await service.environmentLayer(for: base, cuda: config.cuda, kernel: kernel, accelerator: accelerator)
 
         let steps = config.provision.steps
         let keys = try config.provision.keys(parent: readyLayer ?? base.digest)
@@ -59,23 +60,28 @@ public struct ProjectLauncher: Sendable {
                 key: key, parentDigest: base.digest, parentKey: parentKey, kind: .provisioned,
                 purpose: "step \(index + 1) of \(config.name)'s provisioning", createdAt: Date()
             )
-            if try database.layer(key: key) != nil, FileManager.default.fileExists(atPath: home.layerFile(layer).path) {
+            if try provisioner.isBuilt(layer) {
                 notices("provisioning step \(index + 1)/\(steps.count): cached")
             } else {
                 notices("provisioning step \(index + 1)/\(steps.count): running")
                 let parentFile = try home.backingFile(digest: base.digest, layerKey: parentKey, database: database)
-                try await provisioner.buildLayer(layer, on: parentFile, script: try Self.script(for: step), kernel: kernel, accelerator: accelerator)
+                try await provisioner.build(
+                    layer, on: parentFile, script: try Self.script(for: step), kernel: kernel, accelerator: accelerator,
+                    memoryMiB: 1024, timeout: GuestProvisioner.timeout(accelerator)
+                )
                 ran += 1
             }
             parentKey = key
         }
 
-        let options = CreateOptions(
+        var options = CreateOptions(
             name: config.name, image: imageName, cpus: config.cpus ?? 2, memoryMiB: Int((config.memory ?? (2 << 30)) >> 20), diskBytes: config.disk,
             sharedFolders: config.mounts.map { SharedFolder(host: $0.host, guest: $0.guest, readOnly: $0.readOnly) },
             ports: config.ports.map { PortRule(host: $0.host, guest: $0.guest) }, variables: config.env,
             projectRoot: config.root.path, layerKey: parentKey
         )
+        options.gpu = config.gpu
+        options.cuda = config.cuda
         let record = try await service.create(options)
         try await service.start(config.name)
         return ProjectLaunch(environment: record, outcome: .created, stepsRun: ran, stepsCached: steps.count - ran)

@@ -47,10 +47,10 @@ extension BurrowHome {
 
     /// Serialises commands on one environment (start, stop, rm, create, clone…); commands on
     /// different environments never wait for each other.
-    /// The wait is bounded by `BURROW_LOCK_TIMEOUT` seconds (default 900: a slow first boot or
-    /// provisioning run under TCG can hold it that long).
-    public func lockEnvironment(_ name: String) async throws -> FileLock {
-        let timeout = ProcessInfo.processInfo.environment["BURROW_LOCK_TIMEOUT"].flatMap(TimeInterval.init) ?? 900
+    /// The wait is bounded by `timeout`, else `BURROW_LOCK_TIMEOUT` seconds (default 900: a slow
+    /// first boot or provisioning run under TCG can hold it that long).
+    public func lockEnvironment(_ name: String, timeout: TimeInterval? = nil) async throws -> FileLock {
+        let timeout = timeout ?? ProcessInfo.processInfo.environment["BURROW_LOCK_TIMEOUT"].flatMap(TimeInterval.init) ?? 900
         return try await FileLock.acquire(locks.appendingPathComponent("env-\(name).lock"), what: "environment '\(name)'", timeout: timeout)
     }
 }
