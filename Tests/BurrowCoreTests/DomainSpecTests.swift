@@ -1,3 +1,4 @@
+import BurrowStore
 import BurrowTestSupport
 import Foundation
 import Testing
@@ -54,6 +55,42 @@ import Testing
         #expect(!xml.contains("<bootloader") && !xml.contains("<loader"))
         let tcg = Self.spec().xml()
         #expect(tcg.contains("<domain type='qemu'") && !tcg.contains("host-passthrough") && !tcg.contains("seclabel"))
+    }
+
+    @Test(arguments: [ShareDriver.virtiofs, .ninep])
+    func sharedFoldersRenderAndValidate(driver: ShareDriver) throws {
+        var spec = Self.spec()
+        spec.filesystems = [
+            FilesystemSpec(hostPath: "/home/me/project", tag: "burrow0", readOnly: false),
+            FilesystemSpec(hostPath: "/data", tag: "burrow1", readOnly: true),
+        ]
+        spec.shareDriver = driver
+        spec.forwardedPorts = [PortRule(host: 8080, guest: 80)]
+        let xml = spec.xml()
+        let validation = try Self.validate(xml)
+        #expect(validation.status == 0, "\(validation.output)")
+        #expect(xml.contains("<source dir='/home/me/project'/>") && xml.contains("<target dir='burrow1'/>"))
+        #expect(xml.contains("hostfwd=tcp:127.0.0.1:45678-:22,hostfwd=tcp:127.0.0.1:8080-:80"))
+        switch driver {
+        case .virtiofs:
+            #expect(xml.contains("<driver type='virtiofs'/>") && xml.contains("<access mode='shared'/>"))
+            #expect(!xml.contains("<readonly/>\n    </filesystem>"))
+            #expect(driver.fstabLine(tag: "burrow1", guestPath: "/data", readOnly: true) == "burrow1 /data virtiofs ro,nofail 0 0")
+        case .ninep:
+            #expect(!xml.contains("virtiofs") && !xml.contains("memoryBacking"))
+            #expect(xml.contains("<target dir='burrow1'/>\n      <readonly/>"))
+            #expect(driver.fstabLine(tag: "burrow0", guestPath: "/src", readOnly: false).hasPrefix("burrow0 /src 9p rw,trans=virtio,version=9p2000.L"))
+        }
+        let hypervisor = try LibvirtHypervisor(uri: "test:///default")
+        var named = spec
+        named.name = "burrow-test-shares-\(UUID().uuidString.prefix(6))"
+        try hypervisor.define(xml: named.xml())
+        try hypervisor.undefine(domain: named.name)
+    }
+
+    @Test func environmentVariablesAreQuotedForPamEnv() {
+        let lines = Seed.environmentLines(["GREETING": "say \"hi\"", "PATHLIKE": "a\\b", "bad-name": "x", "MULTI": "a\nb"])
+        #expect(lines == "GREETING=\"say \\\"hi\\\"\"\nPATHLIKE=\"a\\\\b\"\n")
     }
 
     @Test func escapesHostileValues() throws {

@@ -38,7 +38,7 @@ state_is_clean() {
     virsh -c "$uri" list --all --name | grep -q -- "-$name\$" && dom=1
     [ "$row$dir$dom" = 000 ] || [ "$row$dir$dom" = 111 ] || { echo "half-made $name: row=$row dir=$dir domain=$dom"; return 1; }
     [ "$(sha256sum "$bystander_file" | cut -d' ' -f1)" = "$bystander_disk" ] || { echo "bystander changed"; return 1; }
-    [ "$(ls "$BURROW_HOME/disks" | wc -l)" = "$(env_count)" ] || { echo "disks without environments: $(ls "$BURROW_HOME/disks")"; return 1; }
+    "$BURROW" doctor >/dev/null || { echo "doctor still finds problems:"; "$BURROW" doctor | grep PROBLEM; return 1; }
 }
 
 echo "SIGKILL inside import"
@@ -65,6 +65,19 @@ for point in create.claimed create.disk-made create.seed-written create.defined;
     check "… and the name can be used again" "$BURROW" create victim --image debian
     "$BURROW" rm victim >/dev/null
 done
+
+echo "SIGKILL inside clone"
+"$BURROW" create origin --image debian >/dev/null
+for point in create.claimed create.seed-written create.defined; do
+    BURROW_CRASH_AT=$point "$BURROW" clone origin victim >/dev/null 2>&1
+    code=$?
+    "$BURROW" doctor --fix >/dev/null 2>&1
+    check "clone killed at $point (exit $code)" test "$code" = 137
+    check "… no trace of the clone, bystander intact" state_is_clean victim
+    check "… the source still has a whole disk chain" sh -c "qemu-img check \"\$('$BURROW' ls --json | python3 -c 'import json,sys; print([e for e in json.load(sys.stdin) if e[\"name\"]==\"origin\"][0][\"disk\"])')\" >/dev/null"
+done
+check "a clone after the crashes works" "$BURROW" clone origin victim
+"$BURROW" rm victim >/dev/null; "$BURROW" rm origin >/dev/null
 
 echo "SIGKILL inside rm"
 for point in remove.undefined remove.files-deleted; do

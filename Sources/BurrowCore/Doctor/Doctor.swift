@@ -130,6 +130,16 @@ public struct Doctor: Sendable {
         for record in records where !FileManager.default.fileExists(atPath: home.diskPath(id: record.diskID).path) {
             findings.append(DoctorFinding(severity: .problem, subject: record.name, detail: "its disk is missing", action: "remove it and create it again: burrow rm --force \(record.name)"))
         }
+        let referenced = Set(records.map(\.diskID) + (try database.allLayers()).filter { $0.kind == .frozen }.map(\.key))
+        let diskFiles = (try? FileManager.default.contentsOfDirectory(atPath: home.disks.path)) ?? []
+        for file in diskFiles where !referenced.contains((file as NSString).deletingPathExtension) {
+            var finding = DoctorFinding(severity: .problem, subject: "disks/\(file)", detail: "disk no environment or layer refers to", action: "delete it")
+            if fix {
+                try FileManager.default.removeItem(at: home.disks.appendingPathComponent(file))
+                finding.fixed = true
+            }
+            findings.append(finding)
+        }
         for base in try database.allBaseImages() {
             let known = Set(try database.layers(of: base.digest).map(\.key))
             let layerFolder = home.imageDirectory(digest: base.digest).appendingPathComponent("layers")

@@ -28,6 +28,16 @@ extension EnvironmentService {
         let frozen = try await freezeDisk(of: sourceRecord, kernel: kernel, purpose: "clone of \(source) into \(target)")
         var options = CreateOptions(name: target, image: sourceRecord.imageName, cpus: sourceRecord.cpus, memoryMiB: sourceRecord.memoryMiB, diskBytes: sourceRecord.diskBytes)
         options.gpu = sourceRecord.gpuRequest
+        options.sharedFolders = sourceRecord.sharedFolders
+        options.variables = sourceRecord.variables
+        options.projectRoot = sourceRecord.projectRoot
+        // A host port forwards to one guest only: the clone takes the source's ports that no
+        // other environment holds, which is none while the source keeps them.
+        options.ports = sourceRecord.ports.filter { (try? validatePorts([$0], for: target, checkFree: false)) != nil }
+        let skipped = sourceRecord.ports.filter { !options.ports.contains($0) }
+        if !skipped.isEmpty {
+            notices("\(target) does not forward \(skipped.map { "127.0.0.1:\($0.host)" }.joined(separator: ", ")), which \(source) holds; add others with burrow port \(target) add HOST:GUEST")
+        }
         guard let image = try database.image(named: sourceRecord.imageName) else { throw BurrowError(.notFound, "image '\(sourceRecord.imageName)' is gone") }
         let record = try claimName(options, image: image, identity: identity, accelerator: Accelerator(rawValue: sourceRecord.accelerator) ?? .tcg, layerKey: frozen.key)
         do {
