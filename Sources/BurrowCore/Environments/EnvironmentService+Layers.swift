@@ -40,6 +40,7 @@ extension EnvironmentService {
         }
         guard let image = try database.image(named: sourceRecord.imageName) else { throw BurrowError(.notFound, "image '\(sourceRecord.imageName)' is gone") }
         let record = try claimName(options, image: image, identity: identity, accelerator: Accelerator(rawValue: sourceRecord.accelerator) ?? .tcg, layerKey: frozen.key)
+        CrashPoint.reach("create.claimed")
         do {
             try await makeDisk(id: record.diskID, on: home.layerFile(frozen), size: nil)
             try await giveIdentity(to: record, kernel: kernel, userKey: userKey)
