@@ -17,9 +17,9 @@ import Testing
     @Test(arguments: [
         (Accelerator.tcg, ProcessOwner?.none), (.kvm, ProcessOwner?.none), (.tcg, ProcessOwner(uid: 0, gid: 0)), (.kvm, ProcessOwner(uid: 1000, gid: 1000)),
     ])
-    func everyVariantValidatesAgainstLibvirtsSchema(accelerator: Accelerator, runAs: ProcessOwner?) throws {
-        let result = try DomainSpecTests.validate(Self.gpuSpec(accelerator: accelerator, runAs: runAs).xml())
-        #expect(result.status == 0, "\(result.output)")
+    func everyVariantValidatesAgainstLibvirtsSchema(accelerator: Accelerator, runAs: ProcessOwner?) async throws {
+        let result = try await validateDomainXML(Self.gpuSpec(accelerator: accelerator, runAs: runAs).xml())
+        #expect(result.status == 0, "\(result.standardError)")
     }
 
     @Test func q35WithTheNICOnThePCIExpressRootAndTheDevicesInside() throws {

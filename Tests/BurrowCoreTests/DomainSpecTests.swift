@@ -19,28 +19,12 @@ import Testing
         )
     }
 
-    static func validate(_ xml: String) throws -> (status: Int32, output: String) {
-        let directory = try TemporaryDirectory()
-        let file = directory.path("domain.xml")
-        try Data(xml.utf8).write(to: file)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/virt-xml-validate")
-        process.arguments = [file.path, "domain"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
-    }
-
     @Test(arguments: [
         (Accelerator.tcg, ProcessOwner?.none), (.kvm, ProcessOwner?.none), (.tcg, ProcessOwner(uid: 0, gid: 0)), (.kvm, ProcessOwner(uid: 1000, gid: 1000)),
     ])
-    func everyVariantValidatesAgainstLibvirtsSchema(accelerator: Accelerator, runAs: ProcessOwner?) throws {
-        let result = try Self.validate(Self.spec(accelerator: accelerator, runAs: runAs).xml())
-        #expect(result.status == 0, "\(result.output)")
+    func everyVariantValidatesAgainstLibvirtsSchema(accelerator: Accelerator, runAs: ProcessOwner?) async throws {
+        let result = try await validateDomainXML(Self.spec(accelerator: accelerator, runAs: runAs).xml())
+        #expect(result.status == 0, "\(result.standardError)")
     }
 
     @Test func rendersWhatTheGuestNeeds() {
@@ -58,7 +42,7 @@ import Testing
     }
 
     @Test(arguments: [ShareDriver.virtiofs, .ninep])
-    func sharedFoldersRenderAndValidate(driver: ShareDriver) throws {
+    func sharedFoldersRenderAndValidate(driver: ShareDriver) async throws {
         var spec = Self.spec()
         spec.filesystems = [
             FilesystemSpec(hostPath: "/home/me/project", tag: "burrow0", readOnly: false),
@@ -67,8 +51,8 @@ import Testing
         spec.shareDriver = driver
         spec.forwardedPorts = [PortRule(host: 8080, guest: 80)]
         let xml = spec.xml()
-        let validation = try Self.validate(xml)
-        #expect(validation.status == 0, "\(validation.output)")
+        let validation = try await validateDomainXML(xml)
+        #expect(validation.status == 0, "\(validation.standardError)")
         #expect(xml.contains("<source dir='/home/me/project'/>") && xml.contains("<target dir='burrow1'/>"))
         #expect(xml.contains("hostfwd=tcp:127.0.0.1:45678-:22,hostfwd=tcp:127.0.0.1:8080-:80"))
         switch driver {
@@ -93,12 +77,12 @@ import Testing
         #expect(lines == "GREETING=\"say \\\"hi\\\"\"\nPATHLIKE=\"a\\\\b\"\n")
     }
 
-    @Test func escapesHostileValues() throws {
+    @Test func escapesHostileValues() async throws {
         var spec = Self.spec()
         spec.disks[0].path = "/tmp/a'b<c>&d"
         let xml = spec.xml()
         #expect(xml.contains("/tmp/a&apos;b&lt;c&gt;&amp;d"))
-        #expect(try Self.validate(xml).status == 0)
+        #expect(try await validateDomainXML(xml).status == 0)
     }
 
     /// The test driver runs no qemu, but it parses and keeps the definition like any driver.

@@ -53,9 +53,7 @@ import Testing
         // 2 GiB of guest memory + 1 GiB, in KiB.
         #expect(xml.contains("<hard_limit unit='KiB'>3145728</hard_limit>"))
 
-        let file = sandbox.directory.path("domain.xml")
-        try xml.write(to: file, atomically: true, encoding: .utf8)
-        let validation = try await ProcessRunner().runAllowingFailure("virt-xml-validate", [file.path, "domain"])
+        let validation = try await validateDomainXML(xml)
         #expect(validation.status == 0, "\(validation.standardError)")
 
         let libvirt = try LibvirtHypervisor(uri: "test:///default")

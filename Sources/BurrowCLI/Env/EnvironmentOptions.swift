@@ -12,12 +12,15 @@ extension CommandContext {
     /// The environment use cases over the chosen libvirt connection; notices go to stderr.
     func environments(_ connection: ConnectionOptions) throws -> EnvironmentService {
         let hypervisor = try LibvirtHypervisor(uri: LibvirtHypervisor.defaultURI(explicit: connection.uri))
-        let service = EnvironmentService(home: home, database: database, hypervisor: hypervisor) { notice in
-            FileHandle.standardError.write(Data("burrow: \(notice)\n".utf8))
-        }
+        let service = EnvironmentService(home: home, database: database, hypervisor: hypervisor, notices: printNotice)
         try service.recoverInterruptedOperations()
         return service
     }
+}
+
+/// Shows a notice (not an error) on stderr, prefixed like every burrow message.
+@Sendable func printNotice(_ notice: String) {
+    FileHandle.standardError.write(Data("burrow: \(notice)\n".utf8))
 }
 
 /// Replaces this process with `ssh` into an environment, so the terminal, stdin/stdout/stderr

@@ -26,11 +26,9 @@ struct ProjectUp: AsyncParsableCommand {
         try await runCommand {
             let context = try CommandContext.open()
             let config = try ProjectConfig.load(projectRoot: URL(fileURLWithPath: ShareOptions.absolute(directory)))
-            for warning in config.warnings { FileHandle.standardError.write(Data("burrow: \(warning)\n".utf8)) }
+            config.warnings.forEach(printNotice)
             let service = try context.environments(connection)
-            let launcher = ProjectLauncher(service: service, home: context.home, database: context.database, hypervisor: service.hypervisorHandle) { notice in
-                FileHandle.standardError.write(Data("burrow: \(notice)\n".utf8))
-            }
+            let launcher = ProjectLauncher(service: service, home: context.home, database: context.database, hypervisor: service.hypervisorHandle, notices: printNotice)
             let home = context.home
             let database = context.database
             let launch = try await launcher.up(config) { distro in

@@ -149,7 +149,7 @@ extension EnvironmentService {
     /// Runs a shell command in the guest as root (through sudo for an ordinary user).
     func guestCommand(_ record: EnvironmentRecord, _ command: String) async throws {
         let wrapped = record.guestUser == "root" ? command : "sudo -n sh -c \(SSHTools.shellQuote(command))"
-        let output = try await runner.runAllowingFailure("ssh", ssh.clientArguments(environment: record.name, tty: false, extra: ["-o", "BatchMode=yes"]) + [wrapped])
+        let output = try await runner.runAllowingFailure("ssh", ssh.batchArguments(environment: record.name) + [wrapped])
         guard output.status == 0 else {
             throw BurrowError(.failure, "a command in '\(record.name)' failed: \(output.standardError.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
@@ -206,7 +206,7 @@ extension EnvironmentService {
         let newDisk = home.diskPath(id: updated.diskID)
         if state == .running {
             // Flush the guest's page cache so the frozen layer holds a clean filesystem.
-            _ = try? await runner.runAllowingFailure("ssh", ssh.clientArguments(environment: record.name, tty: false, extra: ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]) + ["sync"])
+            _ = try? await runner.runAllowingFailure("ssh", ssh.batchArguments(environment: record.name, connectTimeout: 10) + ["sync"])
             try hypervisor.switchToOverlay(domain: record.domainName, target: "vda", overlay: newDisk.path, otherTargets: ["vdb", "vdc"])
         } else {
             try await makeDisk(id: updated.diskID, on: home.diskPath(id: layer.key), size: nil)

@@ -256,7 +256,7 @@ public struct EnvironmentService: Sendable {
         if !force {
             // The guest's own poweroff is the most reliable clean path; ACPI is the fallback for
             // guests whose sshd is not answering.
-            _ = try? await runner.runAllowingFailure("ssh", ssh.clientArguments(environment: name, tty: false, extra: ["-o", "ConnectTimeout=5", "-o", "BatchMode=yes"]) + ["sudo -n poweroff || poweroff"])
+            _ = try? await runner.runAllowingFailure("ssh", ssh.batchArguments(environment: name, connectTimeout: 5) + ["sudo -n poweroff || poweroff"])
             try? hypervisor.requestShutdown(domain: record.domainName)
             let deadline = Date().addingTimeInterval(timeout ?? Self.stopTimeout(for: record))
             while Date() < deadline {
@@ -375,7 +375,7 @@ public struct EnvironmentService: Sendable {
 
     private func waitForSSH(_ record: EnvironmentRecord, timeout: TimeInterval) async throws {
         let deadline = Date().addingTimeInterval(timeout)
-        let probe = ssh.clientArguments(environment: record.name, tty: false, extra: ["-o", "ConnectTimeout=5", "-o", "BatchMode=yes"]) + ["true"]
+        let probe = ssh.batchArguments(environment: record.name, connectTimeout: 5) + ["true"]
         while true {
             try Task.checkCancellation()
             if try await runner.runAllowingFailure("ssh", probe).status == 0 { return }

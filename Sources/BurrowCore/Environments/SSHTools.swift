@@ -81,6 +81,12 @@ public struct SSHTools: Sendable {
         ["-F", configFile.path, tty ? "-t" : "-T"] + extra + [Self.hostAlias(environment)]
     }
 
+    /// Arguments for burrow's own non-interactive commands in a guest: never prompt, and give up
+    /// on the connection after `connectTimeout` seconds when one is given.
+    public func batchArguments(environment: String, connectTimeout: Int? = nil) -> [String] {
+        clientArguments(environment: environment, tty: false, extra: ["-o", "BatchMode=yes"] + (connectTimeout.map { ["-o", "ConnectTimeout=\($0)"] } ?? []))
+    }
+
     /// Quotes one argument for the remote POSIX shell that sshd runs commands through.
     public static func shellQuote(_ argument: String) -> String {
         if !argument.isEmpty, argument.utf8.allSatisfy({ $0 < 128 && (isalnum(Int32($0)) != 0 || "-_./=:@%+,".utf8.contains($0)) }) {
