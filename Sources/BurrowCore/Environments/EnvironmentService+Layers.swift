@@ -130,20 +130,26 @@ extension EnvironmentService {
         do {
             try hypervisor.saveAndStop(domain: record.domainName)
         } catch {
-            try? await reattachShares(record)
+            try? await restoreAfterSave(record)
             throw error
         }
     }
 
-    /// Plugs virtiofs shares back in after a resume and mounts every share again.
-    func reattachShares(_ record: EnvironmentRecord) async throws {
-        guard !record.sharedFolders.isEmpty else { return }
-        let spec = domainSpec(for: record, kernel: try kernels.current(), paths: EnvironmentPaths(home: home, name: record.name))
-        if spec.shareDriver == .virtiofs {
-            for share in spec.filesystems { try? hypervisor.attachLive(domain: record.domainName, deviceXML: spec.filesystemXML(share)) }
+    /// Brings a guest whose memory was saved back to the present in one login: its clock (as old
+    /// as the save) set from the host's, and its shares plugged in again and mounted.
+    func restoreAfterSave(_ record: EnvironmentRecord) async throws {
+        var steps: [String] = []
+        if !record.sharedFolders.isEmpty {
+            let spec = domainSpec(for: record, kernel: try kernels.current(), paths: EnvironmentPaths(home: home, name: record.name))
+            if spec.shareDriver == .virtiofs {
+                for share in spec.filesystems { try? hypervisor.attachLive(domain: record.domainName, deviceXML: spec.filesystemXML(share)) }
+            }
+            // Freshly plugged devices take a moment to appear; mount retries until they do.
+            steps.append("for attempt in 1 2 3 4 5 6 7 8 9 10; do mount -a -t virtiofs,9p && break; sleep 1; done")
         }
-        // Freshly plugged devices take a moment to appear; mount retries until they do.
-        try await guestCommand(record, "for attempt in 1 2 3 4 5 6 7 8 9 10; do mount -a -t virtiofs,9p && break; sleep 1; done")
+        // A clock that cannot be set is not worth failing the resume for.
+        steps.insert("date -u -s @\(Int(Date().timeIntervalSince1970)) >/dev/null || :", at: 0)
+        try await guestCommand(record, steps.joined(separator: "; "))
     }
 
     /// Runs a shell command in the guest as root (through sudo for an ordinary user).
@@ -153,11 +159,6 @@ extension EnvironmentService {
         guard output.status == 0 else {
             throw BurrowError(.failure, "a command in '\(record.name)' failed: \(output.standardError.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
-    }
-
-    /// After a resume the guest clock is as old as the save; set it from the host's.
-    func correctClock(_ record: EnvironmentRecord) async {
-        try? await guestCommand(record, "date -u -s @\(Int(Date().timeIntervalSince1970)) >/dev/null")
     }
 
     // MARK: - Compact

@@ -216,7 +216,8 @@ public struct EnvironmentService: Sendable {
 
     // MARK: - Start, stop
 
-    /// Starts the environment if needed and waits until its sshd answers with the pinned key.
+    /// Starts (or resumes) the environment if needed and waits until its sshd answers; every login
+    /// that follows checks the pinned host key.
     @discardableResult
     public func start(_ name: String, timeout: TimeInterval? = nil) async throws -> EnvironmentRecord {
         let lock = try await home.lockEnvironment(name)
@@ -238,8 +239,7 @@ public struct EnvironmentService: Sendable {
         case .suspended?:
             try hypervisor.start(domain: record.domainName)
             try await waitForSSH(record, timeout: timeout ?? Self.bootTimeout(for: record))
-            await correctClock(record)
-            try await reattachShares(record)
+            try await restoreAfterSave(record)
             return record
         }
         try await waitForSSH(record, timeout: timeout ?? Self.bootTimeout(for: record))
@@ -373,12 +373,14 @@ public struct EnvironmentService: Sendable {
 
     // MARK: - Helpers
 
+    /// Waits until the guest's sshd sends its banner. Polling is cheap on both sides (no login),
+    /// so it is frequent: the wait ends within a fraction of a second of sshd listening.
     private func waitForSSH(_ record: EnvironmentRecord, timeout: TimeInterval) async throws {
         let deadline = Date().addingTimeInterval(timeout)
-        let probe = ssh.batchArguments(environment: record.name, connectTimeout: 5) + ["true"]
         while true {
             try Task.checkCancellation()
-            if try await runner.runAllowingFailure("ssh", probe).status == 0 { return }
+            // A connection made before sshd listens completes once it does, so each one is given time.
+            if SSHBannerProbe.answers(port: record.sshPort, timeout: 5) { return }
             let state = try hypervisor.state(ofDomain: record.domainName)
             if state != .running {
                 throw BurrowError(.failure, "environment '\(record.name)' stopped while booting (\(state?.rawValue ?? "gone"))\(consoleTail(record))", hint: "See the whole console with: burrow logs \(record.name)")
@@ -386,7 +388,7 @@ public struct EnvironmentService: Sendable {
             if Date() >= deadline {
                 throw BurrowError(.failure, "environment '\(record.name)' did not answer on SSH within \(Int(timeout)) s\(consoleTail(record))", hint: "Raise BURROW_BOOT_TIMEOUT, or see the console: burrow logs \(record.name)")
             }
-            try await Task.sleep(nanoseconds: 700_000_000)
+            try await Task.sleep(nanoseconds: 150_000_000)
         }
     }
 
