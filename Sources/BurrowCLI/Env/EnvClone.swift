@@ -22,10 +22,11 @@ struct EnvClone: AsyncParsableCommand {
     func run() async throws {
         let (source, target, json, connection) = (source, target, json, connection)
         try await runCommand {
-            let service = try CommandContext.open().environments(connection)
+            let context = try CommandContext.open()
+            let service = try context.environments(connection)
             let record = try await service.clone(source, to: target)
             if json {
-                print(try JSONOutput.encode(EnvironmentSummary(record, state: .stopped, diskUsage: 0)))
+                print(try JSONOutput.encode(EnvironmentSummary(record, home: context.home, state: .stopped, diskUsage: 0)))
             } else {
                 print("Cloned \(source) into \(target). Enter it with: burrow shell \(target)")
             }

@@ -17,9 +17,10 @@ struct EnvList: AsyncParsableCommand {
     func run() async throws {
         let (json, connection) = (json, connection)
         try await runCommand {
-            let statuses = try CommandContext.open().environments(connection).list()
+            let context = try CommandContext.open()
+            let statuses = try context.environments(connection).list()
             if json {
-                print(try JSONOutput.encode(statuses.map { EnvironmentSummary($0.record, state: $0.state, diskUsage: $0.diskUsage, shareDriver: $0.shareDriver) }))
+                print(try JSONOutput.encode(statuses.map { EnvironmentSummary($0.record, home: context.home, state: $0.state, diskUsage: $0.diskUsage, shareDriver: $0.shareDriver) }))
                 return
             }
             guard !statuses.isEmpty else {
@@ -59,7 +60,7 @@ struct EnvironmentSummary: Encodable {
     let ports: [PortRule]
     let createdAt: Date
 
-    init(_ record: EnvironmentRecord, state: DomainState, diskUsage: Int64, shareDriver: ShareDriver? = nil) {
+    init(_ record: EnvironmentRecord, home: BurrowHome, state: DomainState, diskUsage: Int64, shareDriver: ShareDriver? = nil) {
         name = record.name
         self.state = state.rawValue
         image = record.imageName
@@ -72,7 +73,7 @@ struct EnvironmentSummary: Encodable {
         user = record.guestUser
         accelerator = record.accelerator
         domain = record.domainName
-        disk = BurrowHome.fromEnvironment().diskPath(id: record.diskID).path
+        disk = home.diskPath(id: record.diskID).path
         shares = record.sharedFolders
         self.shareDriver = shareDriver?.rawValue
         ports = record.ports

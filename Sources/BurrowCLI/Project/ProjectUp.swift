@@ -38,7 +38,7 @@ struct ProjectUp: AsyncParsableCommand {
             }
             let name = launch.environment.name
             if json {
-                print(try JSONOutput.encode(EnvironmentSummary(launch.environment, state: .running, diskUsage: 0)))
+                print(try JSONOutput.encode(EnvironmentSummary(launch.environment, home: context.home, state: .running, diskUsage: 0)))
                 return
             }
             switch launch.outcome {

@@ -100,32 +100,26 @@ public struct Doctor: Sendable {
         let expectedDomains = Set(records.map(\.domainName))
         let prefix = home.domainName(for: "")
         for domain in try hypervisor.domainNames() where domain.hasPrefix(prefix) && !expectedDomains.contains(domain) {
-            var finding = DoctorFinding(severity: .problem, subject: domain, detail: "libvirt domain with no environment", action: "undefine it")
-            if fix {
+            findings.append(try await problem(domain, "libvirt domain with no environment", action: "undefine it", fix: fix) {
                 try? hypervisor.destroy(domain: domain)
                 try hypervisor.undefine(domain: domain)
-                finding.fixed = true
-            }
-            findings.append(finding)
+                return true
+            })
         }
         for record in records where try hypervisor.state(ofDomain: record.domainName) == nil {
-            var finding = DoctorFinding(severity: .problem, subject: record.name, detail: "environment without its libvirt domain", action: "define the domain again")
-            if fix {
+            findings.append(try await problem(record.name, "environment without its libvirt domain", action: "define the domain again", fix: fix) {
                 let kernel = try KernelStore(home: home, runner: runner).current()
                 try service.define(record, kernel: kernel)
-                finding.fixed = true
-            }
-            findings.append(finding)
+                return true
+            })
         }
         let names = Set(records.map(\.name))
         let folders = (try? FileManager.default.contentsOfDirectory(atPath: home.environments.path)) ?? []
         for folder in folders where !names.contains(folder) {
-            var finding = DoctorFinding(severity: .problem, subject: "envs/\(folder)", detail: "disk and keys no environment refers to", action: "delete the folder")
-            if fix {
+            findings.append(try await problem("envs/\(folder)", "disk and keys no environment refers to", action: "delete the folder", fix: fix) {
                 try FileManager.default.removeItem(at: home.environments.appendingPathComponent(folder))
-                finding.fixed = true
-            }
-            findings.append(finding)
+                return true
+            })
         }
         for record in records where !FileManager.default.fileExists(atPath: home.diskPath(id: record.diskID).path) {
             findings.append(DoctorFinding(severity: .problem, subject: record.name, detail: "its disk is missing", action: "remove it and create it again: burrow rm --force \(record.name)"))
@@ -133,33 +127,39 @@ public struct Doctor: Sendable {
         let referenced = Set(records.map(\.diskID) + (try database.allLayers()).filter { $0.kind == .frozen }.map(\.key))
         let diskFiles = (try? FileManager.default.contentsOfDirectory(atPath: home.disks.path)) ?? []
         for file in diskFiles where !referenced.contains((file as NSString).deletingPathExtension) {
-            var finding = DoctorFinding(severity: .problem, subject: "disks/\(file)", detail: "disk no environment or layer refers to", action: "delete it")
-            if fix {
+            findings.append(try await problem("disks/\(file)", "disk no environment or layer refers to", action: "delete it", fix: fix) {
                 try FileManager.default.removeItem(at: home.disks.appendingPathComponent(file))
-                finding.fixed = true
-            }
-            findings.append(finding)
+                return true
+            })
         }
         for base in try database.allBaseImages() {
             let known = Set(try database.layers(of: base.digest).map(\.key))
             let layerFolder = home.imageDirectory(digest: base.digest).appendingPathComponent("layers")
             for file in (try? FileManager.default.contentsOfDirectory(atPath: layerFolder.path)) ?? [] where !known.contains((file as NSString).deletingPathExtension) {
-                var finding = DoctorFinding(severity: .problem, subject: "layer \(file)", detail: "layer file with no record", action: "delete it")
-                if fix {
+                findings.append(try await problem("layer \(file)", "layer file with no record", action: "delete it", fix: fix) {
                     try FileManager.default.removeItem(at: layerFolder.appendingPathComponent(file))
-                    finding.fixed = true
-                }
-                findings.append(finding)
+                    return true
+                })
             }
         }
         for (environment, addresses) in try service.idleGPUAssignments().sorted(by: { $0.key < $1.key }) {
-            var finding = DoctorFinding(severity: .problem, subject: environment, detail: "holds GPU functions \(addresses.joined(separator: ", ")) but is not running", action: "give them back")
-            if fix { finding.fixed = try await service.releaseIdleGPUs(of: environment) }
-            findings.append(finding)
+            findings.append(try await problem(environment, "holds GPU functions \(addresses.joined(separator: ", ")) but is not running", action: "give them back", fix: fix) {
+                try await service.releaseIdleGPUs(of: environment)
+            })
         }
         if findings.isEmpty {
             findings.append(DoctorFinding(severity: .ok, subject: "store", detail: "\(records.count) environment(s) agree with libvirt and the files", action: nil))
         }
         return findings
+    }
+
+    /// A problem `--fix` knows how to repair: always reported, repaired only when fixing.
+    /// `repair` answers whether it could; a GPU still in use, for one, is left alone.
+    private func problem(
+        _ subject: String, _ detail: String, action: String, fix: Bool, repair: () async throws -> Bool
+    ) async rethrows -> DoctorFinding {
+        var finding = DoctorFinding(severity: .problem, subject: subject, detail: detail, action: action)
+        if fix { finding.fixed = try await repair() }
+        return finding
     }
 }
