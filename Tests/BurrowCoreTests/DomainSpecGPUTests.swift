@@ -6,7 +6,11 @@ import Testing
 
 /// `DomainSpec` with GPUs passed through: the variants of `DomainSpecTests` on q35.
 @Suite struct DomainSpecGPUTests {
-    static let gpuAndAudio = [PCIAddress(bus: 0x65, slot: 0, function: 0), PCIAddress(bus: 0x65, slot: 0, function: 1)]
+    /// An H100 (128 GiB + 32 MiB of 64-bit BARs) and an audio function beside it.
+    static let gpuAndAudio = [
+        PCIFunction(address: PCIAddress(bus: 0x65, slot: 0, function: 0), vendorID: 0x10de, deviceID: 0x2330, classCode: 0x030200, driver: "vfio-pci", bar64Bytes: (128 << 30) + (32 << 20)),
+        PCIFunction(address: PCIAddress(bus: 0x65, slot: 0, function: 1), vendorID: 0x10de, deviceID: 0x22ba, classCode: 0x040300, driver: "vfio-pci"),
+    ]
 
     static func gpuSpec(accelerator: Accelerator = .kvm, runAs: ProcessOwner? = nil, name: String = "burrow-abc-dev") -> DomainSpec {
         var spec = DomainSpecTests.spec(accelerator: accelerator, runAs: runAs, name: name)
@@ -29,6 +33,8 @@ import Testing
         let devices = try #require(xml.range(of: "<devices>")).upperBound..<(try #require(xml.range(of: "</devices>")).lowerBound)
         #expect(xml[devices].components(separatedBy: "<hostdev ").count - 1 == 2)
         #expect(xml[devices].components(separatedBy: "model='pcie-root-port'").count - 1 == 2)
+        // 128 GiB of BARs get a 512 GiB 64-bit hole on the root complex.
+        #expect(xml[devices].contains("<controller type='pci' index='0' model='pcie-root'>\n  <pcihole64 unit='KiB'>536870912</pcihole64>"))
         // libvirt's schema wants memtune among the top-level tuning elements, here after <vcpu>.
         #expect(xml.contains("<vcpu>3</vcpu>\n<memtune>\n  <hard_limit unit='KiB'>2621440</hard_limit>\n</memtune>\n  <os>"))
         #expect(DomainSpecTests.spec().xml() == { var plain = Self.gpuSpec(accelerator: .tcg); plain.gpu = nil; return plain.xml() }())

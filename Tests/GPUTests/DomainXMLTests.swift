@@ -1,4 +1,4 @@
-import BurrowCore
+@testable import BurrowCore
 import BurrowTestSupport
 import Foundation
 import Testing
@@ -40,9 +40,49 @@ private func gpuWithAudio() throws -> GPUSelection {
 }
 
 @Suite struct DomainXMLTests {
+    /// An H100 as the kernel lists its regions: a 16 MiB 32-bit BAR0, then 64-bit prefetchable
+    /// BAR1 (128 GiB) and BAR3 (32 MiB), an empty ROM, and the bridge-window lines after.
+    static let h100Resource = """
+        0x00000000e8000000 0x00000000e8ffffff 0x0000000000040200
+        0x0000220000000000 0x0000221fffffffff 0x000000000014220c
+        0x0000000000000000 0x0000000000000000 0x0000000000000000
+        0x0000222000000000 0x0000222001ffffff 0x000000000014220c
+        0x0000000000000000 0x0000000000000000 0x0000000000000000
+        0x0000000000000000 0x0000000000000000 0x0000000000000000
+        0x0000000000000000 0x0000000000000000 0x0000000000000000
+        0x0000300000000000 0x00003fffffffffff 0x000000000014220c
+
+        """
+
+    @Test func sumsOnlyTheSix64BitBARs() {
+        #expect(PCIFunction.bar64Bytes(resourceFile: Self.h100Resource) == (128 << 30) + (32 << 20))
+        #expect(PCIFunction.bar64Bytes(resourceFile: "") == 0)
+    }
+
+    @Test func theHoleGrowsOnlyForBARsTooLargeForQ35sDefault() throws {
+        #expect(GPUDomainAdditions.pciHole64Bytes(bar64Bytes: 0) == 32 << 30)
+        #expect(GPUDomainAdditions.pciHole64Bytes(bar64Bytes: 16 << 30) == 32 << 30)
+        #expect(GPUDomainAdditions.pciHole64Bytes(bar64Bytes: (16 << 30) + 1) == 64 << 30)
+        #expect(GPUDomainAdditions.pciHole64Bytes(bar64Bytes: (128 << 30) + (32 << 20)) == 512 << 30)
+        let small = GPUDomainAdditions(passing: try gpuWithAudio().functions, guestMemoryBytes: 4 << 30)
+        #expect(!small.controllersXML.contains("pcihole64"))
+    }
+
+    @Test func discoveryReadsTheBARsAndTheDomainGetsTheirHole() async throws {
+        let host = try HostFixture()
+        try host.addH100("0000:17:00.0", group: 3)
+        try host.write(device: "0000:17:00.0", file: "resource", Self.h100Resource)
+        let selection = try GPUSelector.choose(.all, from: try host.scan(), taken: [:])
+        #expect(selection.functions.map(\.bar64Bytes) == [(128 << 30) + (32 << 20)])
+        let additions = GPUDomainAdditions(passing: selection.functions, guestMemoryBytes: 8 << 30)
+        #expect(additions.controllersXML.hasPrefix("<controller type='pci' index='0' model='pcie-root'>\n  <pcihole64 unit='KiB'>536870912</pcihole64>\n</controller>"))
+        let output = try await validateDomainXML(domainXML(type: "kvm", name: "big-bar", memoryMiB: 8192, additions: additions))
+        #expect(output.status == 0, "\(output.standardError)")
+    }
+
     @Test func rendersOneManagedHostdevPerFunction() throws {
         let selection = try gpuWithAudio()
-        let additions = GPUDomainAdditions(passing: selection.functions.map(\.address), guestMemoryBytes: 4 << 30)
+        let additions = GPUDomainAdditions(passing: selection.functions, guestMemoryBytes: 4 << 30)
         #expect(additions.machine == "q35")
         #expect(additions.hostdevsXML == """
             <hostdev mode='subsystem' type='pci' managed='yes'>
@@ -64,7 +104,7 @@ private func gpuWithAudio() throws -> GPUSelection {
     }
 
     @Test func domainValidatesAgainstLibvirtsSchema() async throws {
-        let additions = GPUDomainAdditions(passing: try gpuWithAudio().functions.map(\.address), guestMemoryBytes: 8 << 30)
+        let additions = GPUDomainAdditions(passing: try gpuWithAudio().functions, guestMemoryBytes: 8 << 30)
         let xml = domainXML(type: "kvm", name: "gpu-env", memoryMiB: 8192, additions: additions)
         let output = try await validateDomainXML(xml)
         #expect(output.status == 0, "\(output.standardError)")
@@ -75,7 +115,7 @@ private func gpuWithAudio() throws -> GPUSelection {
 
     @Test func testDriverDefinesTheDomain() async throws {
         let name = "burrow-gpu-\(UUID().uuidString.prefix(8).lowercased())"
-        let additions = GPUDomainAdditions(passing: try gpuWithAudio().functions.map(\.address), guestMemoryBytes: 2 << 30)
+        let additions = GPUDomainAdditions(passing: try gpuWithAudio().functions, guestMemoryBytes: 2 << 30)
         let directory = try TemporaryDirectory(prefix: "burrow-gpu-xml")
         let file = directory.path("domain.xml")
         try domainXML(type: "test", name: name, memoryMiB: 2048, additions: additions).write(to: file, atomically: true, encoding: .utf8)

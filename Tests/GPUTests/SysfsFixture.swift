@@ -56,6 +56,11 @@ final class HostFixture {
         try addFunction(address, vendor: 0x8086, device: 0x1521, classCode: 0x020000, driver: "igb", group: group)
     }
 
+    /// Writes an attribute file (`resource`, say) of a function added before.
+    func write(device address: String, file: String, _ text: String) throws {
+        try text.write(to: sysfs.appendingPathComponent("devices/pci0000:00/\(address)/\(file)"), atomically: true, encoding: .utf8)
+    }
+
     func write(proc file: String, _ text: String) throws {
         try text.write(to: proc.appendingPathComponent(file), atomically: true, encoding: .utf8)
     }

@@ -39,7 +39,8 @@ extension EnvironmentService {
             try database.assignGPUFunctions(to: record.name) { held in
                 try GPUSelector.choose(request, from: inventory, taken: BurrowDatabase.gpuHolders(from: held)).functions.map(\.address.description)
             } commit: { addresses in
-                let additions = GPUDomainAdditions(passing: addresses.compactMap { PCIAddress($0) }, guestMemoryBytes: Int64(record.memoryMiB) << 20)
+                let scanned = Dictionary(inventory.flatMap(\.passthroughFunctions).map { ($0.address.description, $0) }, uniquingKeysWith: { first, _ in first })
+                let additions = GPUDomainAdditions(passing: addresses.compactMap { scanned[$0] }, guestMemoryBytes: Int64(record.memoryMiB) << 20)
                 try define(record, kernel: kernel, gpu: additions)
             }
         } catch let StoreError.gpuFunctionHeld(address, holder) {

@@ -6,7 +6,8 @@ public struct GPUDomainAdditions: Hashable, Sendable {
     /// has conventional PCI.
     public let machine: String
     /// One `pcie-root-port` per passed function: on q35 each hostdev sits behind a root port,
-    /// and libvirt numbers and addresses the controllers itself.
+    /// and libvirt numbers and addresses the controllers itself. Led by the root complex with a
+    /// larger 64-bit PCI hole when the functions' BARs need one.
     public let controllersXML: String
     /// One managed `<hostdev>` per function: libvirt detaches each from its host driver to
     /// vfio-pci when the domain starts and gives it back when it stops.
@@ -16,10 +17,27 @@ public struct GPUDomainAdditions: Hashable, Sendable {
     /// limit is given; stating it makes the limit visible in the domain XML.
     public let memtuneXML: String
 
-    public init(passing functions: [PCIAddress], guestMemoryBytes: Int64) {
+    /// q35's own 64-bit PCI hole. BARs are placed at multiples of their size, behind root ports
+    /// whose windows are aligned too, so BARs adding up to more than half of it may not fit.
+    static let defaultPCIHole64Bytes: Int64 = 32 << 30
+
+    /// The 64-bit PCI hole for functions whose 64-bit BARs add up to `bar64Bytes`: q35's default
+    /// while they fit in half of it, else the power of two at least twice their size (an H100's
+    /// 128 GiB frame buffer gets 512 GiB of guest address space, not memory).
+    static func pciHole64Bytes(bar64Bytes: Int64) -> Int64 {
+        guard bar64Bytes > defaultPCIHole64Bytes / 2 else { return defaultPCIHole64Bytes }
+        var hole = defaultPCIHole64Bytes
+        while hole < 2 * bar64Bytes { hole *= 2 }
+        return hole
+    }
+
+    public init(passing functions: [PCIFunction], guestMemoryBytes: Int64) {
         machine = "q35"
-        controllersXML = functions.map { _ in "<controller type='pci' model='pcie-root-port'/>" }.joined(separator: "\n")
-        hostdevsXML = functions.map { address in
+        let hole = Self.pciHole64Bytes(bar64Bytes: functions.reduce(0) { $0 + $1.bar64Bytes })
+        let rootComplex = hole > Self.defaultPCIHole64Bytes
+            ? ["<controller type='pci' index='0' model='pcie-root'>\n  <pcihole64 unit='KiB'>\(hole / 1024)</pcihole64>\n</controller>"] : []
+        controllersXML = (rootComplex + functions.map { _ in "<controller type='pci' model='pcie-root-port'/>" }).joined(separator: "\n")
+        hostdevsXML = functions.map(\.address).map { address in
             """
             <hostdev mode='subsystem' type='pci' managed='yes'>
               <driver name='vfio'/>

@@ -69,7 +69,10 @@ private extension PCIFunction {
     func named(by database: PCIIDDatabase) -> PCIFunction {
         let device = database.deviceName(vendor: vendorID, device: deviceID)
         let name = device.map { device in database.vendorName(vendorID).map { "\($0) \(device)" } ?? device }
-        return PCIFunction(address: address, vendorID: vendorID, deviceID: deviceID, classCode: classCode, driver: driver, name: name, className: database.className(classCode))
+        return PCIFunction(
+            address: address, vendorID: vendorID, deviceID: deviceID, classCode: classCode, driver: driver, name: name,
+            className: database.className(classCode), bar64Bytes: bar64Bytes
+        )
     }
 }
 
@@ -103,7 +106,8 @@ private struct SysfsTree {
             vendorID: UInt16(truncatingIfNeeded: try hex("vendor")),
             deviceID: UInt16(truncatingIfNeeded: try hex("device")),
             classCode: try hex("class"),
-            driver: linkTarget(address, "driver")
+            driver: linkTarget(address, "driver"),
+            bar64Bytes: read(address, "resource").map(PCIFunction.bar64Bytes(resourceFile:)) ?? 0
         )
     }
 

@@ -12,8 +12,14 @@ public struct PCIFunction: Hashable, Sendable {
     public let name: String?
     /// The subclass (or else base class) name from the PCI ids database, nil when unknown.
     public let className: String?
+    /// Total size of the function's 64-bit memory BARs (a datacenter GPU's frame buffer BAR
+    /// alone is 64 or 128 GiB): what the guest's 64-bit PCI window must hold.
+    public let bar64Bytes: Int64
 
-    public init(address: PCIAddress, vendorID: UInt16, deviceID: UInt16, classCode: UInt32, driver: String?, name: String? = nil, className: String? = nil) {
+    public init(
+        address: PCIAddress, vendorID: UInt16, deviceID: UInt16, classCode: UInt32, driver: String?, name: String? = nil, className: String? = nil,
+        bar64Bytes: Int64 = 0
+    ) {
         self.address = address
         self.vendorID = vendorID
         self.deviceID = deviceID
@@ -21,6 +27,18 @@ public struct PCIFunction: Hashable, Sendable {
         self.driver = driver
         self.name = name
         self.className = className
+        self.bar64Bytes = bar64Bytes
+    }
+
+    /// Sums the 64-bit memory BARs in a sysfs `resource` file: one `start end flags` line (hex)
+    /// per region, the six BARs first, then the expansion ROM and bridge windows.
+    public static func bar64Bytes(resourceFile text: String) -> Int64 {
+        let memory64: UInt64 = 0x0010_0000  // IORESOURCE_MEM_64
+        return text.split(separator: "\n").prefix(6).reduce(Int64(0)) { total, line in
+            let fields = line.split(separator: " ").compactMap { UInt64($0.replacingOccurrences(of: "0x", with: ""), radix: 16) }
+            guard fields.count == 3, fields[2] & memory64 != 0, fields[1] > fields[0] else { return total }
+            return total + Int64(clamping: fields[1] - fields[0] + 1)
+        }
     }
 
     public static let nvidiaVendorID: UInt16 = 0x10de
