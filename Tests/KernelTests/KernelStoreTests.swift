@@ -125,6 +125,33 @@ import Testing
         #expect(current.bootKernel == current.vmlinuz && current.vmlinux == nil)
     }
 
+    /// A kernel installed by an older burrow boots this burrow's /init: appended as a second
+    /// archive after the original bytes, once.
+    @Test func anOlderInitIsReplacedByAppendingTheCurrentOne() throws {
+        let sandbox = try KernelSandbox()
+        let version = "6.1.0-26-amd64"
+        let directory = sandbox.home.kernelDirectory(version: version)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try KernelManifest(
+            version: version, files: .init(vmlinuz: "vmlinuz", vmlinux: nil, initrd: "initrd.img", modules: "modules.img"),
+            boot: "vmlinuz", source: "test", created: Date()
+        ).write(to: directory)
+        let original = Data("070701 an older initramfs".utf8)
+        try original.write(to: directory.appendingPathComponent("initrd.img"))
+
+        let refreshed = try sandbox.store.current()
+        let script = try Data(contentsOf: ProjectResources.locate(folder: "Templates", overrideVariable: "BURROW_TEMPLATES").appendingPathComponent("initramfs/init"))
+        let initrd = try Data(contentsOf: refreshed.initrd)
+        #expect(initrd.prefix(original.count) == original)
+        let appended = String(decoding: initrd.dropFirst(original.count), as: UTF8.self)
+        #expect(appended.hasPrefix("070701") && appended.contains("init\0") && appended.contains("TRAILER!!!"))
+        #expect(initrd.range(of: script) != nil)
+        #expect(refreshed.initSHA256 == KernelStore.sha256(script))
+
+        #expect(try Data(contentsOf: sandbox.store.current().initrd) == initrd)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == ["initrd.img", "kernel.json"])
+    }
+
     @Test func aManifestPointingOutsideItsFolderIsRefused() throws {
         let sandbox = try KernelSandbox()
         let directory = sandbox.home.kernelDirectory(version: "6.1.0-1-amd64")

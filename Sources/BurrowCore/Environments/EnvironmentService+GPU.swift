@@ -23,15 +23,21 @@ extension EnvironmentService {
         return try await provisioner.cudaLayer(version: cuda, template: cudaTemplate, on: ready, base: base, kernel: kernel, accelerator: accelerator)
     }
 
-    /// Starts the domain. An environment with a GPU request first gets free ready GPUs: choosing
+    /// Defines the domain afresh on the current kernel core and starts it. An environment with a
+    /// GPU request first gets free ready GPUs: choosing
     /// them, recording them and redefining the domain with them happen in one store transaction,
     /// so of two environments starting at once only one can get a group and the other is told
     /// who holds it. If the domain then fails to start, the GPUs are given back.
     func startHoldingGPUs(_ record: EnvironmentRecord) async throws {
-        guard let text = record.gpuRequest else { return try hypervisor.start(domain: record.domainName) }
+        // Every cold boot takes the newest kernel core and this burrow's /init, the way WSL's
+        // distributions boot an updated kernel at their next start.
+        let kernel = try kernels.current()
+        guard let text = record.gpuRequest else {
+            try define(record, kernel: kernel)
+            return try hypervisor.start(domain: record.domainName)
+        }
         let request = try GPURequest(parsing: text)
         let inventory = try GPUInventory.scan(sysfs: gpuHostPaths.sysfs, pciIDs: gpuHostPaths.pciIDs)
-        let kernel = try kernels.current()
         for holder in try idleGPUAssignments().keys where holder != record.name {
             _ = try await releaseIdleGPUs(of: holder)
         }

@@ -27,6 +27,8 @@ public struct KernelCore: Sendable, Equatable {
     /// Where the kernel came from, for people (a package name and version, or the imported path).
     public let source: String
     public let createdAt: Date
+    /// sha256 of the `/init` the initramfs boots; nil in folders written before burrow kept it.
+    public let initSHA256: String?
 
     /// Kernel releases become folder names: letters, digits and `.+_-`, not starting with a dot.
     static func isValidVersion(_ version: String) -> Bool {
@@ -41,17 +43,7 @@ public struct KernelCore: Sendable, Equatable {
     /// Reads the kernel in `directory` from its `kernel.json`.
     init(directory: URL) throws {
         let manifestURL = directory.appendingPathComponent(Self.manifestName)
-        let manifest: KernelManifest
-        do {
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            manifest = try decoder.decode(KernelManifest.self, from: Data(contentsOf: manifestURL))
-        } catch {
-            throw BurrowError(
-                .failure, "\(manifestURL.path) is damaged: \(error.localizedDescription)",
-                hint: "Fetch or import that kernel again (burrow kernel fetch, or burrow kernel import)."
-            )
-        }
+        let manifest = try KernelManifest.read(from: directory)
         let names = [manifest.files.vmlinuz, manifest.files.initrd, manifest.files.modules, manifest.boot] + (manifest.files.vmlinux.map { [$0] } ?? [])
         // Names must stay inside the folder, and the boot file must be one of the kernels.
         guard manifest.version == directory.lastPathComponent,
@@ -69,6 +61,7 @@ public struct KernelCore: Sendable, Equatable {
         modulesImage = directory.appendingPathComponent(manifest.files.modules)
         source = manifest.source
         createdAt = manifest.created
+        initSHA256 = manifest.initSHA256
     }
 }
 
@@ -87,6 +80,21 @@ struct KernelManifest: Codable {
     var boot: String
     var source: String
     var created: Date
+    var initSHA256: String?
+
+    static func read(from directory: URL) throws -> KernelManifest {
+        let url = directory.appendingPathComponent(KernelCore.manifestName)
+        do {
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            return try decoder.decode(KernelManifest.self, from: Data(contentsOf: url))
+        } catch {
+            throw BurrowError(
+                .failure, "\(url.path) is damaged: \(error.localizedDescription)",
+                hint: "Fetch or import that kernel again (burrow kernel fetch, or burrow kernel import)."
+            )
+        }
+    }
 
     func write(to directory: URL) throws {
         let encoder = JSONEncoder()

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The guest kernels burrow boots, under `$BURROW_HOME/kernels/<version>/` (see `KernelCore`).
@@ -32,7 +33,44 @@ public struct KernelStore: Sendable {
         guard let newest = try installed().first else {
             throw BurrowError(.notFound, "no guest kernel is installed", hint: "Get one from this host's distribution: burrow kernel fetch")
         }
-        return newest
+        return refreshingInit(of: newest)
+    }
+
+    /// Brings the `/init` of a kernel installed by another burrow version up to this one's, so
+    /// an upgrade reaches the guest side without fetching the kernel again. The kernel unpacks
+    /// concatenated newc archives in order, a later file replacing an earlier one, so the
+    /// current script is appended as a one-file archive; the rest of the initramfs stays.
+    /// Best effort: where the folder cannot be written, the kernel boots the `/init` it has.
+    func refreshingInit(of kernel: KernelCore) -> KernelCore {
+        guard let script = try? Data(contentsOf: Self.locateInitScript()) else { return kernel }
+        let digest = Self.sha256(script)
+        guard kernel.initSHA256 != digest else { return kernel }
+        let appendix = kernel.directory.appendingPathComponent(".init-\(getpid()).cpio")
+        let staged = kernel.directory.appendingPathComponent(".initrd-\(getpid()).img")
+        defer {
+            try? FileManager.default.removeItem(at: appendix)
+            try? FileManager.default.removeItem(at: staged)
+        }
+        do {
+            let archive = try CpioWriter(creating: appendix)
+            try archive.file("init", contents: script, mode: 0o755)
+            try archive.finish()
+            var initrd = try Data(contentsOf: kernel.initrd)
+            initrd.append(try Data(contentsOf: appendix))
+            try initrd.write(to: staged)
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: staged.path)
+            guard rename(staged.path, kernel.initrd.path) == 0 else { return kernel }
+            var manifest = try KernelManifest.read(from: kernel.directory)
+            manifest.initSHA256 = digest
+            try manifest.write(to: kernel.directory)
+            return try KernelCore(directory: kernel.directory)
+        } catch {
+            return kernel
+        }
+    }
+
+    static func sha256(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Downloads the newest kernel of the host's distribution (Debian or Ubuntu, through apt; no
@@ -156,7 +194,10 @@ public struct KernelStore: Sendable {
         try await ModulesImageBuilder(runner: runner).build(tree: modulesTree, output: staged.appendingPathComponent(files.modules))
         progress.end()
 
-        let manifest = KernelManifest(version: version, files: files, boot: files.vmlinux ?? files.vmlinuz, source: source, created: Date())
+        let manifest = KernelManifest(
+            version: version, files: files, boot: files.vmlinux ?? files.vmlinuz, source: source, created: Date(),
+            initSHA256: Self.sha256(try Data(contentsOf: initScript))
+        )
         for name in [files.vmlinuz, files.initrd, files.modules] + (files.vmlinux.map { [$0] } ?? []) {
             let url = staged.appendingPathComponent(name)
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
