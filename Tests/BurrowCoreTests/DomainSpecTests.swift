@@ -41,29 +41,36 @@ import Testing
         #expect(tcg.contains("<domain type='qemu'") && !tcg.contains("host-passthrough") && !tcg.contains("seclabel"))
     }
 
-    @Test(arguments: [ShareDriver.virtiofs, .ninep])
-    func sharedFoldersRenderAndValidate(driver: ShareDriver) async throws {
+    /// Every driver with qemu running as root and as an ordinary user.
+    @Test(arguments: [ShareDriver.virtiofs, .ninep], [0, 1000])
+    func sharedFoldersRenderAndValidate(driver: ShareDriver, qemuUID: Int) async throws {
         var spec = Self.spec()
         spec.filesystems = [
             FilesystemSpec(hostPath: "/home/me/project", tag: "burrow0", readOnly: false),
             FilesystemSpec(hostPath: "/data", tag: "burrow1", readOnly: true),
         ]
         spec.shareDriver = driver
+        spec.shareAccess = driver.access(qemuUID: qemuUID)
         spec.forwardedPorts = [PortRule(host: 8080, guest: 80)]
         let xml = spec.xml()
         let validation = try await validateDomainXML(xml)
         #expect(validation.status == 0, "\(validation.standardError)")
         #expect(xml.contains("<source dir='/home/me/project'/>") && xml.contains("<target dir='burrow1'/>"))
         #expect(xml.contains("hostfwd=tcp:127.0.0.1:45678-:22,hostfwd=tcp:127.0.0.1:8080-:80"))
+        // Only an unprivileged qemu serving 9p cannot give files the guest's owners.
+        let access = driver == .ninep && qemuUID != 0 ? "squash" : "passthrough"
+        #expect(xml.components(separatedBy: "<filesystem type='mount' accessmode='\(access)'>").count == 3)
         switch driver {
         case .virtiofs:
             #expect(xml.contains("<driver type='virtiofs'/>") && xml.contains("<access mode='shared'/>"))
             #expect(!xml.contains("<readonly/>\n    </filesystem>"))
-            #expect(driver.fstabLine(tag: "burrow1", guestPath: "/data", readOnly: true) == "burrow1 /data virtiofs ro,nofail 0 0")
+            #expect(driver.fstabLine(tag: "burrow1", guestPath: "/data", readOnly: true) == "burrow1 /data virtiofs ro,nofail,x-systemd.before=local-fs.target 0 0")
         case .ninep:
             #expect(!xml.contains("virtiofs") && !xml.contains("memoryBacking"))
             #expect(xml.contains("<target dir='burrow1'/>\n      <readonly/>"))
-            #expect(driver.fstabLine(tag: "burrow0", guestPath: "/src", readOnly: false).hasPrefix("burrow0 /src 9p rw,trans=virtio,version=9p2000.L"))
+            #expect(
+                driver.fstabLine(tag: "burrow0", guestPath: "/src", readOnly: false)
+                    == "burrow0 /src 9p rw,trans=virtio,version=9p2000.L,msize=524288,nofail,x-systemd.before=local-fs.target 0 0")
         }
         let hypervisor = try LibvirtHypervisor(uri: "test:///default")
         var named = spec

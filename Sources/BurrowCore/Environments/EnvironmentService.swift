@@ -157,6 +157,9 @@ public struct EnvironmentService: Sendable {
 
     func domainSpec(for record: EnvironmentRecord, kernel: KernelCore, paths: EnvironmentPaths) -> DomainSpec {
         let systemMode = hypervisor.uri.hasSuffix("/system")
+        // qemu runs as burrow's user either way: under system through `runAs`, under session
+        // as the session daemon's user.
+        let qemuUser = ProcessOwner(uid: Int(getuid()), gid: Int(getgid()))
         var spec = DomainSpec(
             name: record.domainName, environment: record.name, memoryMiB: record.memoryMiB, cpus: record.cpus,
             accelerator: Accelerator(rawValue: record.accelerator) ?? .tcg,
@@ -167,10 +170,11 @@ public struct EnvironmentService: Sendable {
                 DiskSpec(path: paths.seed.path, format: .raw, serial: "burrow-seed", readOnly: true),
             ],
             sshPort: record.sshPort, macAddress: record.macAddress, consoleLog: paths.consoleLog.path,
-            runAs: systemMode ? ProcessOwner(uid: Int(getuid()), gid: Int(getgid())) : nil
+            runAs: systemMode ? qemuUser : nil
         )
         spec.filesystems = record.sharedFolders.enumerated().map { FilesystemSpec(hostPath: $1.host, tag: Self.shareTag($0), readOnly: $1.readOnly) }
         spec.shareDriver = ShareDriver.choose(uri: hypervisor.uri)
+        spec.shareAccess = spec.shareDriver.access(qemuUID: qemuUser.uid)
         spec.forwardedPorts = record.ports
         return spec
     }

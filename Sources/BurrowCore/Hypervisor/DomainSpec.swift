@@ -29,6 +29,17 @@ public enum ShareDriver: String, Sendable, Codable {
     case virtiofs
     case ninep = "9p"
 
+    /// What a share of this driver does about guest ownership when qemu runs as `qemuUID`.
+    /// Passthrough keeps the guest's owners on host files, which needs a process that may chown:
+    /// virtiofsd (libvirt runs it as root) or a root qemu. An unprivileged qemu creates files as
+    /// itself, so they belong to the host user either way, but under passthrough its chown to
+    /// any other owner fails and turns every file guest root creates into EPERM; squash ignores
+    /// that failure (the file stays the host user's). Mapped would store owners in xattrs and
+    /// show host files as root-owned in the guest.
+    public func access(qemuUID: Int) -> ShareAccess {
+        self == .virtiofs || qemuUID == 0 ? .passthrough : .squash
+    }
+
     public static let virtiofsDaemons = ["/usr/lib/qemu/virtiofsd", "/usr/libexec/virtiofsd", "/usr/bin/virtiofsd"]
 
     /// virtiofs where the host has virtiofsd and libvirt runs it as root (system instance); 9p otherwise.
@@ -41,13 +52,23 @@ public enum ShareDriver: String, Sendable, Codable {
     }
 
     /// The guest's /etc/fstab line mounting share `tag` at `guestPath`.
+    ///
+    /// `nofail` keeps a missing share from stopping the boot, but under systemd it also drops the
+    /// mount's ordering before local-fs.target, so the mount would race everything after it:
+    /// systemd-tmpfiles-setup empties /tmp (`D /tmp`) and deleted a share's mount point there
+    /// before a slow mount reached it, and services could start without the workspace.
+    /// `x-systemd.before=local-fs.target` restores the ordering; tmpfiles then stops at the
+    /// mount point. Other mount(8)s (util-linux, busybox) ignore `x-` options.
     public func fstabLine(tag: String, guestPath: String, readOnly: Bool) -> String {
-        let mode = readOnly ? "ro" : "rw"
-        switch self {
-        case .virtiofs: return "\(tag) \(guestPath) virtiofs \(mode),nofail 0 0"
-        case .ninep: return "\(tag) \(guestPath) 9p \(mode),trans=virtio,version=9p2000.L,msize=524288,nofail 0 0"
-        }
+        let options = (readOnly ? "ro" : "rw") + "," + (self == .ninep ? "trans=virtio,version=9p2000.L,msize=524288," : "")
+            + "nofail,x-systemd.before=local-fs.target"
+        return "\(tag) \(guestPath) \(rawValue) \(options) 0 0"
     }
+}
+
+/// libvirt's `accessmode` for a shared folder; see `ShareDriver.access(qemuUID:)`.
+public enum ShareAccess: String, Sendable {
+    case passthrough, squash
 }
 
 /// One shared host folder as the domain sees it: the guest mounts it by `tag`.
@@ -98,6 +119,7 @@ public struct DomainSpec: Sendable, Equatable {
     public var uuid: String?
     public var filesystems: [FilesystemSpec] = []
     public var shareDriver: ShareDriver = .ninep
+    public var shareAccess: ShareAccess = .passthrough
     /// More 127.0.0.1 ports forwarded to the guest besides SSH.
     public var forwardedPorts: [PortRule] = []
     /// Passed-through GPUs; they switch the machine to q35.
@@ -208,7 +230,7 @@ public struct DomainSpec: Sendable, Equatable {
         // virtiofs in libvirt 9.0 has no <readonly/>: the guest mounts those read-only instead.
         let readOnly = share.readOnly && !virtiofs ? "\n  <readonly/>" : ""
         return """
-            <filesystem type='mount' accessmode='passthrough'>\(driver)
+            <filesystem type='mount' accessmode='\(shareAccess.rawValue)'>\(driver)
               <source dir='\(escape(share.hostPath))'/>
               <target dir='\(escape(share.tag))'/>\(readOnly)
             </filesystem>
