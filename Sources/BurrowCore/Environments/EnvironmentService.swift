@@ -160,10 +160,10 @@ public struct EnvironmentService: Sendable {
         // qemu runs as burrow's user either way: under system through `runAs`, under session
         // as the session daemon's user.
         let qemuUser = ProcessOwner(uid: Int(getuid()), gid: Int(getgid()))
+        let accelerator = Accelerator(rawValue: record.accelerator) ?? .tcg
         var spec = DomainSpec(
-            name: record.domainName, environment: record.name, memoryMiB: record.memoryMiB, cpus: record.cpus,
-            accelerator: Accelerator(rawValue: record.accelerator) ?? .tcg,
-            kernel: kernel.bootKernel.path, initrd: kernel.initrd.path, kernelArguments: Self.kernelArguments,
+            name: record.domainName, environment: record.name, memoryMiB: record.memoryMiB, cpus: record.cpus, accelerator: accelerator,
+            kernel: kernel.bootKernel.path, initrd: kernel.initrd.path, kernelArguments: Self.kernelArguments(for: accelerator),
             disks: [
                 DiskSpec(path: home.diskPath(id: record.diskID).path, format: .qcow2, serial: "burrow-root", readOnly: false),
                 DiskSpec(path: kernel.modulesImage.path, format: .raw, serial: "burrow-modules", readOnly: true),
@@ -216,7 +216,14 @@ public struct EnvironmentService: Sendable {
         }
     }
 
-    static let kernelArguments = "console=ttyS0 quiet loglevel=3 rw panic=10 systemd.show_status=false"
+    /// The guest kernel's command line. Drivers for emulated hardware a burrow guest never uses
+    /// (floppy, IDE and SATA controllers, the PC speaker, the SMBus) are kept from loading,
+    /// which otherwise costs seconds of an emulated boot; under TCG so is KVM, which cannot
+    /// run nested there. e2scrub_reap serves LVM snapshots, which burrow guests do not have.
+    static func kernelArguments(for accelerator: Accelerator) -> String {
+        let unused = ["floppy", "ata_piix", "ata_generic", "pata_acpi", "ahci", "i2c_piix4", "pcspkr"] + (accelerator == .tcg ? ["kvm_amd", "kvm_intel", "kvm"] : [])
+        return "console=ttyS0 quiet loglevel=3 rw panic=10 systemd.show_status=false modprobe.blacklist=\(unused.joined(separator: ",")) systemd.mask=e2scrub_reap.service"
+    }
 
     // MARK: - Start, stop
 
@@ -239,8 +246,11 @@ public struct EnvironmentService: Sendable {
             throw BurrowError(.wrongState, "environment '\(name)' is shutting down", hint: "Wait for it to stop, then start it again.")
         case .stopped?, .crashed?, .starting?:
             try validatePorts(record.ports, for: name)
+            // The client config as this burrow writes it, whichever burrow wrote it last.
+            try writeSSHConfig()
             try await startHoldingGPUs(record)
         case .suspended?:
+            try writeSSHConfig()
             try hypervisor.start(domain: record.domainName)
             try await waitForSSH(record, timeout: timeout ?? Self.bootTimeout(for: record))
             try await restoreAfterSave(record)

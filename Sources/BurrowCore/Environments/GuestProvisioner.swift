@@ -67,7 +67,7 @@ public struct GuestProvisioner: Sendable {
         let domain = Self.domainName(home: home, key: layer.key)
         let spec = DomainSpec(
             name: domain, environment: "(provisioning \(layer.parentDigest.prefix(12)))", memoryMiB: memoryMiB, cpus: 2, accelerator: accelerator,
-            kernel: kernel.bootKernel.path, initrd: kernel.initrd.path, kernelArguments: EnvironmentService.kernelArguments,
+            kernel: kernel.bootKernel.path, initrd: kernel.initrd.path, kernelArguments: EnvironmentService.kernelArguments(for: accelerator),
             disks: [
                 DiskSpec(path: disk.path, format: .qcow2, serial: "burrow-root", readOnly: false),
                 DiskSpec(path: kernel.modulesImage.path, format: .raw, serial: "burrow-modules", readOnly: true),

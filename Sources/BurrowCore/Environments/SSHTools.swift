@@ -44,22 +44,36 @@ public struct SSHTools: Sendable {
 
     public static func hostAlias(_ environment: String) -> String { "burrow-\(environment)" }
 
-    /// The client config block for one environment.
-    public func hostBlock(environment: String, port: Int, user: String, knownHosts: URL) -> String {
-        """
-        Host \(Self.hostAlias(environment))
-          HostName 127.0.0.1
-          Port \(port)
-          User \(user)
-          IdentityFile "\(userKey.path)"
-          IdentitiesOnly yes
-          UserKnownHostsFile "\(knownHosts.path)"
-          StrictHostKeyChecking yes
-          HostKeyAlgorithms ssh-ed25519
-          LogLevel ERROR
-          ServerAliveInterval 15
+    /// Where the shared connections to the guests listen (see `hostBlock`).
+    public var multiplexDirectory: URL { directory.appendingPathComponent("mux") }
 
-        """
+    /// A Unix socket path must fit in `sun_path` (108 bytes) with the 17-character suffix ssh
+    /// appends while it sets the socket up.
+    static let longestControlPath = 90
+
+    /// The client config block for one environment. Logins share one connection per guest
+    /// (`ControlMaster`), kept two minutes after its last session: a login costs an emulated
+    /// guest a second of key exchange and session set-up, a session on a shared connection
+    /// almost nothing. The first connection is made with the pinned host key as always. Homes
+    /// too deep for a socket path go without.
+    public func hostBlock(environment: String, port: Int, user: String, knownHosts: URL) -> String {
+        let controlPath = multiplexDirectory.appendingPathComponent(environment).path
+        let multiplexing = controlPath.utf8.count <= Self.longestControlPath
+            ? "\n  ControlMaster auto\n  ControlPath \"\(controlPath)\"\n  ControlPersist 120" : ""
+        return """
+            Host \(Self.hostAlias(environment))
+              HostName 127.0.0.1
+              Port \(port)
+              User \(user)
+              IdentityFile "\(userKey.path)"
+              IdentitiesOnly yes
+              UserKnownHostsFile "\(knownHosts.path)"
+              StrictHostKeyChecking yes
+              HostKeyAlgorithms ssh-ed25519
+              LogLevel ERROR
+              ServerAliveInterval 15\(multiplexing)
+
+            """
     }
 
     /// A known_hosts line pinning an environment's host key to its forwarded port.
@@ -72,6 +86,7 @@ public struct SSHTools: Sendable {
     /// Writes the config for all environments; callers keep the list complete.
     public func writeConfig(blocks: [String]) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(at: multiplexDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let header = "# Written by burrow; add `Include \(configFile.path)` to ~/.ssh/config to use `ssh burrow-NAME`.\n\n"
         try Data((header + blocks.joined()).utf8).write(to: configFile, options: .atomic)
     }

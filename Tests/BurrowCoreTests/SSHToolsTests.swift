@@ -1,0 +1,22 @@
+import Foundation
+import Testing
+
+@testable import BurrowCore
+
+struct SSHToolsTests {
+    @Test func loginsShareOneConnectionPerGuest() {
+        let tools = SSHTools(home: BurrowHome(root: URL(fileURLWithPath: "/home/ada/.local/share/burrow")))
+        let block = tools.hostBlock(environment: "dev", port: 41022, user: "ada", knownHosts: URL(fileURLWithPath: "/k"))
+        #expect(block.contains("Host burrow-dev\n  HostName 127.0.0.1\n  Port 41022\n  User ada\n"))
+        #expect(block.contains("  ControlMaster auto\n  ControlPath \"/home/ada/.local/share/burrow/ssh/mux/dev\"\n  ControlPersist 120\n"))
+    }
+
+    /// A socket path ssh cannot bind would break every login, so such homes go without sharing.
+    @Test func aHomeTooDeepForASocketPathGoesWithout() {
+        let deep = "/" + Array(repeating: "folder", count: 14).joined(separator: "/")
+        let tools = SSHTools(home: BurrowHome(root: URL(fileURLWithPath: deep)))
+        let block = tools.hostBlock(environment: "dev", port: 41022, user: "ada", knownHosts: URL(fileURLWithPath: "/k"))
+        #expect(block.contains("StrictHostKeyChecking yes"))
+        #expect(!block.contains("Control"))
+    }
+}
