@@ -23,11 +23,11 @@ extension EnvironmentService {
         return try await provisioner.cudaLayer(version: cuda, template: cudaTemplate, on: ready, base: base, kernel: kernel, accelerator: accelerator)
     }
 
-    /// Defines the domain afresh on the current kernel core and starts it. An environment with a
-    /// GPU request first gets free ready GPUs: choosing
-    /// them, recording them and redefining the domain with them happen in one store transaction,
-    /// so of two environments starting at once only one can get a group and the other is told
-    /// who holds it. If the domain then fails to start, the GPUs are given back.
+    /// Defines the domain afresh on the newest kernel core and starts it. An environment with a
+    /// GPU request first gets free ready GPUs: choosing them, recording them and redefining the
+    /// domain with them happen in one store transaction, so of two environments starting at once
+    /// only one can get a group and the other is told who holds it. If the domain then fails to
+    /// start, the GPUs are given back.
     func startHoldingGPUs(_ record: EnvironmentRecord) async throws {
         // Every cold boot takes the newest kernel core and this burrow's /init, the way WSL's
         // distributions boot an updated kernel at their next start.
