@@ -31,12 +31,11 @@ extension EnvironmentService {
         options.sharedFolders = sourceRecord.sharedFolders
         options.variables = sourceRecord.variables
         options.projectRoot = sourceRecord.projectRoot
-        // A host port forwards to one guest only: the clone takes the source's ports that no
-        // other environment holds, which is none while the source keeps them.
-        options.ports = sourceRecord.ports.filter { (try? validatePorts([$0], for: target, checkFree: false)) != nil }
-        let skipped = sourceRecord.ports.filter { !options.ports.contains($0) }
-        if !skipped.isEmpty {
-            notices("\(target) does not forward \(skipped.map { "127.0.0.1:\($0.host)" }.joined(separator: ", ")), which \(source) holds; add others with burrow port \(target) add HOST:GUEST")
+        // Like the GPU request, the forwards are the clone's too; a host port reaches one guest,
+        // so whichever of the two starts while the other runs goes without them.
+        options.ports = sourceRecord.ports
+        if !options.ports.isEmpty {
+            notices("\(target) forwards the same host ports as \(source) (\(options.ports.map { "127.0.0.1:\($0.host)" }.joined(separator: ", "))); while one of them runs, the other starts without them")
         }
         guard let image = try database.image(named: sourceRecord.imageName) else { throw BurrowError(.notFound, "image '\(sourceRecord.imageName)' is gone") }
         let record = try claimName(options, image: image, identity: identity, accelerator: Accelerator(rawValue: sourceRecord.accelerator) ?? .tcg, layerKey: frozen.key)

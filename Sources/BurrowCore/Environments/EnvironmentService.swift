@@ -199,15 +199,17 @@ public struct EnvironmentService: Sendable {
         }
     }
 
-    /// A forwarded host port must not be another environment's, nor (when `checkFree`) held by
-    /// any other program right now.
-    func validatePorts(_ ports: [PortRule], for name: String, checkFree: Bool = true) throws {
+    /// A forwarded host port must not be another environment's SSH port, nor forwarded by another
+    /// environment — by any, for a new configuration, or (`againstGuestsUp`, at start) by one
+    /// whose guest is up — nor (when `checkFree`) held by any other program right now.
+    func validatePorts(_ ports: [PortRule], for name: String, checkFree: Bool = true, againstGuestsUp: Bool = false) throws {
         let others = try database.allEnvironments().filter { $0.name != name }
+        let forwarding = againstGuestsUp ? try others.filter(isUp) : others
         for rule in ports {
             guard (1...65535).contains(rule.host), (1...65535).contains(rule.guest) else {
                 throw BurrowError(.invalidInput, "port \(rule.host):\(rule.guest) is out of range", hint: "Ports go from 1 to 65535.")
             }
-            if let holder = others.first(where: { $0.sshPort == rule.host || $0.ports.contains { $0.host == rule.host } }) {
+            if let holder = others.first(where: { $0.sshPort == rule.host }) ?? forwarding.first(where: { $0.ports.contains { $0.host == rule.host } }) {
                 throw BurrowError(.wrongState, "host port \(rule.host) is already forwarded to environment '\(holder.name)'", hint: "Choose another host port.")
             }
             if checkFree, !PortPicker.isFree(rule.host) {
@@ -245,10 +247,11 @@ public struct EnvironmentService: Sendable {
         case .stopping?:
             throw BurrowError(.wrongState, "environment '\(name)' is shutting down", hint: "Wait for it to stop, then start it again.")
         case .stopped?, .crashed?, .starting?:
-            try validatePorts(record.ports, for: name)
+            let booted = try withoutPortsOfGuestsUp(record)
+            try validatePorts(booted.ports, for: name, againstGuestsUp: true)
             // The client config as this burrow writes it, whichever burrow wrote it last.
             try writeSSHConfig()
-            try await startHoldingGPUs(record)
+            try await startHoldingGPUs(booted)
         case .suspended?:
             try writeSSHConfig()
             try hypervisor.start(domain: record.domainName)
@@ -258,6 +261,26 @@ public struct EnvironmentService: Sendable {
         }
         try await waitForSSH(record, timeout: timeout ?? Self.bootTimeout(for: record))
         return record
+    }
+
+    /// `record` without the forwards whose host port another environment's running guest holds
+    /// (a clone shares its source's ports, and a host port reaches one guest): this boot goes
+    /// without them, and a later one takes them once they are free.
+    private func withoutPortsOfGuestsUp(_ record: EnvironmentRecord) throws -> EnvironmentRecord {
+        let holders = try database.allEnvironments().filter { $0.name != record.name }.filter(isUp)
+        var booted = record
+        booted.ports = record.ports.filter { rule in
+            guard let holder = holders.first(where: { $0.ports.contains { $0.host == rule.host } }) else { return true }
+            notices("\(record.name) starts without 127.0.0.1:\(rule.host), which running environment '\(holder.name)' forwards; it comes back at a start after \(holder.name) stops")
+            return false
+        }
+        return booted
+    }
+
+    /// Whether the environment's guest is up (or saved, and so coming back with its forwards).
+    private func isUp(_ record: EnvironmentRecord) throws -> Bool {
+        guard let state = try hypervisor.state(ofDomain: record.domainName) else { return false }
+        return state != .stopped && state != .crashed
     }
 
     /// Shuts the guest down cleanly, waiting up to `timeout`, then forces it off.
