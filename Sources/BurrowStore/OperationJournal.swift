@@ -40,6 +40,15 @@ extension BurrowDatabase {
         _ = try write { try OperationRecord.deleteOne($0, key: id) }
     }
 
+    /// Takes an interrupted operation over for recovery by deleting its row; true when this call
+    /// deleted it. False means its owner ended it after all (an owner ends its operation before
+    /// it lets go of its scratch folder) or another process took it first: either way, there is
+    /// nothing left for this caller to undo.
+    public func claimOperation(_ operation: OperationRecord) throws -> Bool {
+        guard let id = operation.id else { return false }
+        return try write { try OperationRecord.deleteOne($0, key: id) }
+    }
+
     public func openOperations() throws -> [OperationRecord] {
         try read { try OperationRecord.order(Column("id")).fetchAll($0) }
     }

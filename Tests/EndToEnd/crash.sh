@@ -97,8 +97,14 @@ check "8 concurrent creates into distinct names all succeed" test "$(env_count)"
 check "… with distinct SSH ports" test "$("$BURROW" ls --json | python3 -c 'import json,sys; e=json.load(sys.stdin); print(len({x["sshPort"] for x in e}) == len(e))')" = True
 for index in 1 2 3 4; do ("$BURROW" create same --image debian >"$work/same$index.log" 2>&1; echo $? >"$work/same$index.code") & done
 wait
-check "exactly one of 4 same-name creates succeeds" test "$(cat "$work"/same*.code | grep -c '^0$')" = 1
-check "… the others fail cleanly as wrong-state" test "$(cat "$work"/same*.code | grep -c '^4$')" = 3
+# same_name_outcome WINNERS WRONG_STATE: checks the counts of exit codes 0 and 4, printing every
+# create's code and output when they are off, so a rare interleaving can be read from CI's log.
+same_name_outcome() {
+    [ "$(cat "$work"/same*.code | grep -c '^0$')" = "$1" ] && [ "$(cat "$work"/same*.code | grep -c '^4$')" = "$2" ] && return 0
+    for index in 1 2 3 4; do echo "create $index exited $(cat "$work/same$index.code"):"; cat "$work/same$index.log"; done
+    return 1
+}
+check "exactly one of 4 same-name creates succeeds, the others fail cleanly as wrong-state" same_name_outcome 1 3
 check "… and leave a whole environment" state_is_clean same
 for env in same par1 par2 par3 par4 par5 par6 par7 par8; do "$BURROW" rm "$env" >/dev/null; done
 

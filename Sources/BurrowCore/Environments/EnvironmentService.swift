@@ -332,25 +332,38 @@ public struct EnvironmentService: Sendable {
         var actions: [String] = []
         for operation in try database.openOperations() where operation.kind != "import" {
             guard let scratch = operation.scratchPath, !home.isScratchDirectoryInUse(URL(fileURLWithPath: scratch)) else { continue }
-            switch operation.kind {
-            case "create", "remove":
-                if let record = try database.environment(named: operation.subject) {
-                    try rollBack(record)
-                } else if Names.isValid(operation.subject) {
-                    try? FileManager.default.removeItem(at: EnvironmentPaths(home: home, name: operation.subject).directory)
-                }
-                actions.append(operation.kind == "create" ? "rolled back the interrupted create of \(operation.subject)" : "finished removing \(operation.subject)")
-            case "provision":
-                let domain = GuestProvisioner.domainName(home: home, key: operation.subject)
-                try? hypervisor.destroy(domain: domain)
-                try hypervisor.undefine(domain: domain)
-                actions.append("discarded an interrupted provisioning run")
-            default:
-                actions.append("closed an unknown interrupted operation \(operation.kind)")
+            // The list was read before the scratch check: an owner that finished in between has
+            // ended its operation, and undoing a finished create would delete a whole environment.
+            guard try database.claimOperation(operation) else { continue }
+            do {
+                actions.append(try undo(operation))
+            } catch {
+                // Journalled again, so a later command tries once more.
+                _ = try? database.beginOperation(kind: operation.kind, subject: operation.subject, scratchPath: operation.scratchPath)
+                throw error
             }
-            try database.endOperation(operation)
         }
         return actions
+    }
+
+    /// Undoes one interrupted operation; returns what was done.
+    private func undo(_ operation: OperationRecord) throws -> String {
+        switch operation.kind {
+        case "create", "remove":
+            if let record = try database.environment(named: operation.subject) {
+                try rollBack(record)
+            } else if Names.isValid(operation.subject) {
+                try? FileManager.default.removeItem(at: EnvironmentPaths(home: home, name: operation.subject).directory)
+            }
+            return operation.kind == "create" ? "rolled back the interrupted create of \(operation.subject)" : "finished removing \(operation.subject)"
+        case "provision":
+            let domain = GuestProvisioner.domainName(home: home, key: operation.subject)
+            try? hypervisor.destroy(domain: domain)
+            try hypervisor.undefine(domain: domain)
+            return "discarded an interrupted provisioning run"
+        default:
+            return "closed an unknown interrupted operation \(operation.kind)"
+        }
     }
 
     /// Undoes everything a create made, in reverse order; tolerant of parts that never existed.
