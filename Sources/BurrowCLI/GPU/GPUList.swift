@@ -69,6 +69,7 @@ struct GPUSummary: Encodable {
         let className: String?
         let name: String?
         let driver: String?
+        let bar64Bytes: Int64
 
         init(_ function: PCIFunction) {
             address = function.address
@@ -77,6 +78,7 @@ struct GPUSummary: Encodable {
             className = function.className
             name = function.name
             driver = function.driver
+            bar64Bytes = function.bar64Bytes
         }
     }
 
@@ -89,6 +91,8 @@ struct GPUSummary: Encodable {
     let ids: String
     let model: String
     let driver: String?
+    /// What the guest's 64-bit PCI window must hold for it (see GPUDomainAdditions).
+    let bar64Bytes: Int64
     let iommuGroup: Int?
     let groupMembers: [Function]
     let companions: [Function]
@@ -103,6 +107,7 @@ struct GPUSummary: Encodable {
         ids = gpu.function.ids
         model = gpu.model
         driver = gpu.driver
+        bar64Bytes = gpu.function.bar64Bytes
         iommuGroup = gpu.iommuGroup
         groupMembers = gpu.groupMembers.map(Function.init)
         companions = gpu.companions.map(Function.init)
