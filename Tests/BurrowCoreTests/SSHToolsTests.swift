@@ -19,4 +19,13 @@ struct SSHToolsTests {
         #expect(block.contains("StrictHostKeyChecking yes"))
         #expect(!block.contains("Control"))
     }
+
+    /// stop's poweroff and a clone's sync must give up on a hung guest, which a session on the
+    /// shared connection would not do before its keepalives run out.
+    @Test func boundedCommandsMakeTheirOwnConnection() {
+        let tools = SSHTools(home: BurrowHome(root: URL(fileURLWithPath: "/h")))
+        let bounded = tools.batchArguments(environment: "dev", connectTimeout: 5)
+        #expect(bounded.suffix(7) == ["-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "ControlPath=none", "burrow-dev"])
+        #expect(!tools.batchArguments(environment: "dev").contains("ControlPath=none"))
+    }
 }

@@ -97,9 +97,12 @@ public struct SSHTools: Sendable {
     }
 
     /// Arguments for burrow's own non-interactive commands in a guest: never prompt, and give up
-    /// on the connection after `connectTimeout` seconds when one is given.
+    /// on the connection after `connectTimeout` seconds when one is given. Such a command makes
+    /// its own connection: a session on the shared one would wait out its keepalives (45 s) on a
+    /// guest that hangs.
     public func batchArguments(environment: String, connectTimeout: Int? = nil) -> [String] {
-        clientArguments(environment: environment, tty: false, extra: ["-o", "BatchMode=yes"] + (connectTimeout.map { ["-o", "ConnectTimeout=\($0)"] } ?? []))
+        let bounded = connectTimeout.map { ["-o", "ConnectTimeout=\($0)", "-o", "ControlPath=none"] } ?? []
+        return clientArguments(environment: environment, tty: false, extra: ["-o", "BatchMode=yes"] + bounded)
     }
 
     /// Quotes one argument for the remote POSIX shell that sshd runs commands through.
