@@ -12,13 +12,7 @@ import Testing
         let domain = sandbox.home.domainName(for: "a")
         #expect(try #require(sandbox.hypervisor.xml(ofDomain: domain)).contains("/kernels/\(EnvironmentSandbox.kernelRelease)/"))
 
-        let newer = "6.1.0-100-amd64"
-        let folder = sandbox.home.kernelDirectory(version: newer)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try KernelManifest(
-            version: newer, files: .init(vmlinuz: "vmlinuz", vmlinux: nil, initrd: "initrd.img", modules: "modules.img"),
-            boot: "vmlinuz", source: "test", created: Date()
-        ).write(to: folder)
+        let folder = try sandbox.installKernel(version: "6.1.0-100-amd64")
 
         try await sandbox.start("a")
         let xml = try #require(sandbox.hypervisor.xml(ofDomain: domain))

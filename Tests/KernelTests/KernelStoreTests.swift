@@ -111,12 +111,7 @@ import Testing
     @Test func theNewestReleaseIsCurrent() throws {
         let sandbox = try KernelSandbox()
         for version in ["6.1.0-9-amd64", "6.1.0-26-amd64", "5.10.0-30-amd64"] {
-            let directory = sandbox.home.kernelDirectory(version: version)
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try KernelManifest(
-                version: version, files: .init(vmlinuz: "vmlinuz", vmlinux: nil, initrd: "initrd.img", modules: "modules.img"),
-                boot: "vmlinuz", source: "test", created: Date()
-            ).write(to: directory)
+            try sandbox.installManifest(version: version)
         }
         // A folder without kernel.json is not a kernel.
         try FileManager.default.createDirectory(at: sandbox.home.kernelDirectory(version: "9.9.9"), withIntermediateDirectories: true)
@@ -129,13 +124,7 @@ import Testing
     /// archive after the original bytes, once.
     @Test func anOlderInitIsReplacedByAppendingTheCurrentOne() throws {
         let sandbox = try KernelSandbox()
-        let version = "6.1.0-26-amd64"
-        let directory = sandbox.home.kernelDirectory(version: version)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try KernelManifest(
-            version: version, files: .init(vmlinuz: "vmlinuz", vmlinux: nil, initrd: "initrd.img", modules: "modules.img"),
-            boot: "vmlinuz", source: "test", created: Date()
-        ).write(to: directory)
+        let directory = try sandbox.installManifest(version: "6.1.0-26-amd64")
         let original = Data("070701 an older initramfs".utf8)
         try original.write(to: directory.appendingPathComponent("initrd.img"))
 
@@ -154,12 +143,7 @@ import Testing
 
     @Test func aManifestPointingOutsideItsFolderIsRefused() throws {
         let sandbox = try KernelSandbox()
-        let directory = sandbox.home.kernelDirectory(version: "6.1.0-1-amd64")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try KernelManifest(
-            version: "6.1.0-1-amd64", files: .init(vmlinuz: "../../../etc/passwd", vmlinux: nil, initrd: "initrd.img", modules: "modules.img"),
-            boot: "../../../etc/passwd", source: "test", created: Date()
-        ).write(to: directory)
+        try sandbox.installManifest(version: "6.1.0-1-amd64", kernelFile: "../../../etc/passwd")
         #expect(throws: BurrowError.self) { try sandbox.store.installed() }
     }
 

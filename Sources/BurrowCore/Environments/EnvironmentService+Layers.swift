@@ -137,18 +137,19 @@ extension EnvironmentService {
     /// Brings a guest whose memory was saved back to the present in one login: its clock (as old
     /// as the save) set from the host's, and its shares plugged in again and mounted.
     func restoreAfterSave(_ record: EnvironmentRecord) async throws {
-        var steps: [String] = []
+        var mount: [String] = []
         if !record.sharedFolders.isEmpty {
             let spec = domainSpec(for: record, kernel: try kernels.current(), paths: EnvironmentPaths(home: home, name: record.name))
             if spec.shareDriver == .virtiofs {
                 for share in spec.filesystems { try? hypervisor.attachLive(domain: record.domainName, deviceXML: spec.filesystemXML(share)) }
             }
             // Freshly plugged devices take a moment to appear; mount retries until they do.
-            steps.append("for attempt in 1 2 3 4 5 6 7 8 9 10; do mount -a -t virtiofs,9p && break; sleep 1; done")
+            mount = ["for attempt in 1 2 3 4 5 6 7 8 9 10; do mount -a -t virtiofs,9p && break; sleep 1; done"]
         }
-        // A clock that cannot be set is not worth failing the resume for.
-        steps.insert("date -u -s @\(Int(Date().timeIntervalSince1970)) >/dev/null || :", at: 0)
-        try await guestCommand(record, steps.joined(separator: "; "))
+        // Read after the plugging, which takes time. A clock that cannot be set is not worth
+        // failing the resume for.
+        let clock = "date -u -s @\(Int(Date().timeIntervalSince1970)) >/dev/null || :"
+        try await guestCommand(record, ([clock] + mount).joined(separator: "; "))
     }
 
     /// Runs a shell command in the guest as root (through sudo for an ordinary user).

@@ -199,12 +199,13 @@ public struct EnvironmentService: Sendable {
         }
     }
 
-    /// A forwarded host port must not be another environment's SSH port, nor forwarded by another
-    /// environment — by any, for a new configuration, or (`againstGuestsUp`, at start) by one
-    /// whose guest is up — nor (when `checkFree`) held by any other program right now.
-    func validatePorts(_ ports: [PortRule], for name: String, checkFree: Bool = true, againstGuestsUp: Bool = false) throws {
+    /// A forwarded host port must not be another environment's SSH port, nor (`againstForwards`)
+    /// forwarded by another environment, nor (when `checkFree`) held by any other program right
+    /// now. A start passes `againstForwards: false`: it has left out the forwards of guests that
+    /// are up, and those of stopped ones conflict with nothing until they start.
+    func validatePorts(_ ports: [PortRule], for name: String, checkFree: Bool = true, againstForwards: Bool = true) throws {
         let others = try database.allEnvironments().filter { $0.name != name }
-        let forwarding = againstGuestsUp ? try others.filter(isUp) : others
+        let forwarding = againstForwards ? others : []
         for rule in ports {
             guard (1...65535).contains(rule.host), (1...65535).contains(rule.guest) else {
                 throw BurrowError(.invalidInput, "port \(rule.host):\(rule.guest) is out of range", hint: "Ports go from 1 to 65535.")
@@ -248,7 +249,7 @@ public struct EnvironmentService: Sendable {
             throw BurrowError(.wrongState, "environment '\(name)' is shutting down", hint: "Wait for it to stop, then start it again.")
         case .stopped?, .crashed?, .starting?:
             let booted = try withoutPortsOfGuestsUp(record)
-            try validatePorts(booted.ports, for: name, againstGuestsUp: true)
+            try validatePorts(booted.ports, for: name, againstForwards: false)
             // The client config as this burrow writes it, whichever burrow wrote it last.
             try writeSSHConfig()
             try await startHoldingGPUs(booted)

@@ -168,13 +168,13 @@ public struct DomainSpec: Sendable, Equatable {
         // virtiofsd maps guest memory, which must then be shared, file-backed memory.
         let memoryBacking = virtiofs ? "\n  <memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>" : ""
         let shares = filesystems.map { "\n" + filesystemXML($0).split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") }.joined()
-        // No USB controller: nothing in a burrow guest uses one, and probing it costs a quarter
-        // of a second of every boot under emulation.
         let machine = gpu?.machine ?? "pc"
         // q35's root bus is the PCI Express root complex pcie.0; pc's is the PCI bus pci.0.
         let nic = "virtio-net-pci,netdev=burrownet,mac=\(macAddress),bus=\(machine == "q35" ? "pcie.0" : "pci.0"),addr=0x10"
         let memtune = gpu.map { "\n" + $0.memtuneXML } ?? ""
         let gpuDevices = gpu.map { "\n" + $0.controllersXML + "\n" + $0.hostdevsXML } ?? ""
+        // No USB controller: nothing in a burrow guest uses one, and probing it costs a quarter
+        // of a second of every boot under emulation.
         return """
             <domain type='\(accelerator == .kvm ? "kvm" : "qemu")' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
               <name>\(escape(name))</name>\(uuid.map { "\n  <uuid>\(escape($0))</uuid>" } ?? "")
