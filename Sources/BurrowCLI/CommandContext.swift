@@ -4,20 +4,24 @@ import BurrowStore
 import Foundation
 
 /// What every command needs: the state folder, the opened store, and a place to report progress.
-/// Opening it also repairs what an interrupted earlier command left behind.
+/// Opening it also repairs what an interrupted earlier command left behind, and holds the store
+/// shared for as long as the context lives (see `BurrowHome.lockStore`).
 struct CommandContext {
     let home: BurrowHome
     let database: BurrowDatabase
+    /// nil for `doctor`, which takes the store exclusively itself when it repairs.
+    let storeLock: FileLock?
 
-    static func open() throws -> CommandContext {
+    static func open(holdingStore: Bool = true) async throws -> CommandContext {
         let home = BurrowHome.fromEnvironment()
         do {
             try home.prepare()
         } catch {
             throw BurrowError(.failure, "cannot create burrow's state folder \(home.root.path): \(error.localizedDescription)", hint: "Set BURROW_HOME to a writable folder.")
         }
+        let storeLock = holdingStore ? try await home.lockStore(exclusive: false) : nil
         let database = try BurrowDatabase(path: home.databasePath)
-        let context = CommandContext(home: home, database: database)
+        let context = CommandContext(home: home, database: database, storeLock: storeLock)
         try ImageCacheRepair(home: home, database: database).run()
         return context
     }

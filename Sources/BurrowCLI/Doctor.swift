@@ -21,7 +21,7 @@ struct DoctorCommand: AsyncParsableCommand {
     func run() async throws {
         let (fix, json, connection) = (fix, json, connection)
         try await runCommand {
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open(holdingStore: !fix)
             let doctor = Doctor(home: context.home, database: context.database, hypervisorURI: LibvirtHypervisor.defaultURI(explicit: connection.uri))
             let findings = try await doctor.run(fix: fix)
             if json {

@@ -29,6 +29,9 @@ import Testing
     @Test func q35WithTheNICOnThePCIExpressRootAndTheDevicesInside() throws {
         let xml = Self.gpuSpec().xml()
         #expect(xml.contains("machine='q35'") && !xml.contains("machine='pc'"))
+        // Passed-through devices may need their legacy interrupt routed by ACPI.
+        #expect(xml.contains("<cmdline>console=ttyS0 quiet</cmdline>"))
+        #expect(DomainSpecTests.spec().xml().contains("<cmdline>console=ttyS0 quiet acpi=noirq</cmdline>"))
         #expect(xml.contains("bus=pcie.0,addr=0x10") && !xml.contains("bus=pci.0"))
         let devices = try #require(xml.range(of: "<devices>")).upperBound..<(try #require(xml.range(of: "</devices>")).lowerBound)
         #expect(xml[devices].components(separatedBy: "<hostdev ").count - 1 == 2)

@@ -11,4 +11,12 @@ struct KernelArgumentsTests {
         #expect(emulated.contains(",kvm_amd,kvm_intel,kvm ") && !accelerated.contains("kvm"))
         #expect(emulated.hasPrefix("console=ttyS0 ") && accelerated.hasPrefix("console=ttyS0 "))
     }
+
+    /// Units masked on every boot, by accelerator alike.
+    @Test func earlyModuleLoadsWithNothingToDoAreMasked() {
+        for accelerator in [Accelerator.tcg, .kvm] {
+            let masked = EnvironmentService.kernelArguments(for: accelerator).split(separator: " ").filter { $0.hasPrefix("systemd.mask=") }
+            #expect(masked == ["e2scrub_reap.service", "modprobe@drm.service", "modprobe@efi_pstore.service", "modprobe@dm_mod.service", "modprobe@loop.service"].map { "systemd.mask=\($0)" })
+        }
+    }
 }

@@ -27,5 +27,23 @@ struct SSHToolsTests {
         let bounded = tools.batchArguments(environment: "dev", connectTimeout: 5)
         #expect(bounded.suffix(7) == ["-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "ControlPath=none", "burrow-dev"])
         #expect(!tools.batchArguments(environment: "dev").contains("ControlPath=none"))
+        // The first command after a resume opens the shared connection, within its bound.
+        let opening = tools.batchArguments(environment: "dev", connectTimeout: 5, mayOpenShared: true)
+        #expect(opening.suffix(5) == ["-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "burrow-dev"])
+    }
+
+    /// OpenSSH's default post-quantum hybrid key exchange costs an emulated guest more than
+    /// plain curve25519 on connections that never leave the host.
+    @Test func keyExchangePrefersCurve25519() {
+        let tools = SSHTools(home: BurrowHome(root: URL(fileURLWithPath: "/h")))
+        let block = tools.hostBlock(environment: "dev", port: 41022, user: "ada", knownHosts: URL(fileURLWithPath: "/k"))
+        #expect(block.contains("  KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,diffie-hellman-group14-sha256\n"))
+        #expect(!block.contains("sntrup"))
+    }
+
+    /// `start` skips knocking on sshd while the shared connection answers `ssh -O check`.
+    @Test func theSharedConnectionIsCheckedThroughTheConfig() {
+        let tools = SSHTools(home: BurrowHome(root: URL(fileURLWithPath: "/h")))
+        #expect(tools.sharedConnectionCheckArguments(environment: "dev") == ["-F", "/h/ssh/config", "-O", "check", "burrow-dev"])
     }
 }

@@ -22,7 +22,7 @@ struct EnvClone: AsyncParsableCommand {
     func run() async throws {
         let (source, target, json, connection) = (source, target, json, connection)
         try await runCommand {
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open()
             let service = try context.environments(connection)
             let record = try await service.clone(source, to: target)
             if json {

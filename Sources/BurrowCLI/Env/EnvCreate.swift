@@ -33,7 +33,7 @@ struct EnvCreate: AsyncParsableCommand {
         let (name, image, cpus, memory, disk, accel, gpu, cuda, json, connection) = (name, image, cpus, memory, disk, accel, gpu, cuda, json, connection)
         let (folders, ports, variables) = (try shares.sharedFolders(), try shares.portRules(), try shares.environment())
         try await runCommand {
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open()
             let service = try context.environments(connection)
             var options = CreateOptions(
                 name: name, image: image, cpus: cpus, memoryMiB: Int(try parseSize(memory) >> 20), diskBytes: try disk.map(parseSize), accelerator: accel,

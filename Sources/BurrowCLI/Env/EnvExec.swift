@@ -21,7 +21,7 @@ struct EnvExec: AsyncParsableCommand {
         let (name, command, tty, connection) = (name, command, tty, connection)
         guard !command.isEmpty else { throw ValidationError("give the command after --, e.g. burrow exec \(name) -- uname -a") }
         try await runCommand {
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open()
             try await context.environments(connection).start(name)
             let remote = command.map(SSHTools.shellQuote).joined(separator: " ")
             try execSSH(SSHTools(home: context.home).clientArguments(environment: name, tty: tty) + ["--", remote])
@@ -42,7 +42,7 @@ struct EnvShell: AsyncParsableCommand {
     func run() async throws {
         let (name, connection) = (name, connection)
         try await runCommand {
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open()
             try await context.environments(connection).start(name)
             try execSSH(SSHTools(home: context.home).clientArguments(environment: name, tty: true))
         }

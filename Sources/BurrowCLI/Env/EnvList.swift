@@ -17,7 +17,7 @@ struct EnvList: AsyncParsableCommand {
     func run() async throws {
         let (json, connection) = (json, connection)
         try await runCommand {
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open()
             let statuses = try context.environments(connection).list()
             if json {
                 print(try JSONOutput.encode(statuses.map { EnvironmentSummary($0.record, home: context.home, state: $0.state, diskUsage: $0.diskUsage, shareDriver: $0.shareDriver) }))

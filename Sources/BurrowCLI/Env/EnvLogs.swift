@@ -14,7 +14,7 @@ struct EnvLogs: AsyncParsableCommand {
     func run() async throws {
         let name = name
         try await runCommand {
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open()
             guard try context.database.environment(named: name) != nil else {
                 throw BurrowError(.notFound, "no environment named '\(name)'", hint: "See them with: burrow ls")
             }

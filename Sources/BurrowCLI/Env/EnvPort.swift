@@ -33,7 +33,7 @@ struct EnvPort: AsyncParsableCommand {
     func run() async throws {
         let (name, action, rule, json, connection) = (name, action, rule, json, connection)
         try await runCommand {
-            let service = try CommandContext.open().environments(connection)
+            let service = try await CommandContext.open().environments(connection)
             switch action {
             case .add:
                 let parsed = try ShareOptions.portRule(rule ?? "")

@@ -16,7 +16,7 @@ struct EnvRemove: AsyncParsableCommand {
     func run() async throws {
         let (name, force, connection) = (name, force, connection)
         try await runCommand {
-            let service = try CommandContext.open().environments(connection)
+            let service = try await CommandContext.open().environments(connection)
             try await service.remove(name, force: force)
             print("Removed \(name).")
         }

@@ -22,7 +22,7 @@ struct EnvSSHConfig: AsyncParsableCommand {
     func run() async throws {
         let (name, path, connection) = (name, path, connection)
         try await runCommand {
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open()
             let service = try context.environments(connection)
             try service.writeSSHConfig()
             let tools = SSHTools(home: context.home)
@@ -52,7 +52,7 @@ struct EnvCode: AsyncParsableCommand {
     func run() async throws {
         let (name, folder, connection) = (name, folder, connection)
         try await runCommand {
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open()
             let service = try context.environments(connection)
             let record = try await service.start(name)
             guard let code = ProcessRunner.which("code") else {

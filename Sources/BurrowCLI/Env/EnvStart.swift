@@ -14,7 +14,7 @@ struct EnvStart: AsyncParsableCommand {
     func run() async throws {
         let (name, connection) = (name, connection)
         try await runCommand {
-            let service = try CommandContext.open().environments(connection)
+            let service = try await CommandContext.open().environments(connection)
             try await service.start(name)
             print("\(name) is running. Enter it with: burrow shell \(name)")
         }

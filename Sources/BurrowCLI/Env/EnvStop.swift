@@ -18,7 +18,7 @@ struct EnvStop: AsyncParsableCommand {
         let (name, force, explicitSuspend, connection) = (name, force, suspend, connection)
         let suspendByDefault = ProcessInfo.processInfo.environment["BURROW_STOP_SUSPENDS"] == "1" && !force
         try await runCommand {
-            let service = try CommandContext.open().environments(connection)
+            let service = try await CommandContext.open().environments(connection)
             // GPU environments cannot suspend: the default gives way, an explicit --suspend is refused.
             if try explicitSuspend || (suspendByDefault && service.existing(name).gpuRequest == nil) {
                 try await service.suspend(name)
@@ -40,7 +40,7 @@ struct EnvRestart: AsyncParsableCommand {
     func run() async throws {
         let (name, connection) = (name, connection)
         try await runCommand {
-            let service = try CommandContext.open().environments(connection)
+            let service = try await CommandContext.open().environments(connection)
             try await service.stop(name)
             try await service.start(name)
             print("\(name) is running again.")

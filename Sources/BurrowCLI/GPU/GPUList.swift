@@ -21,7 +21,7 @@ struct GPUList: AsyncParsableCommand {
         try await runCommand {
             let paths = GPUHostPaths.fromEnvironment()
             let gpus = try GPUInventory.scan(sysfs: paths.sysfs, pciIDs: paths.pciIDs)
-            let heldBy = try CommandContext.open().database.gpuHolders()
+            let heldBy = try await CommandContext.open().database.gpuHolders()
             if json {
                 print(try JSONOutput.encode(gpus.map { GPUSummary($0, heldBy: heldBy) }))
                 return

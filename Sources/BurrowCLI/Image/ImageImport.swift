@@ -27,7 +27,7 @@ struct ImageImport: AsyncParsableCommand {
         let request = (name, source, sha256, stripComponents, size, json)
         try await runCommand {
             let (name, source, sha256, stripComponents, size, json) = request
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open()
             let importer = ImageImporter(home: context.home, database: context.database, progress: CommandContext.progress(json: json))
             let tarball = try await ImageSourceResolver(home: context.home, progress: CommandContext.progress(json: json)).localFile(for: source)
             defer { tarball.release() }

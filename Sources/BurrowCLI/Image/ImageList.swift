@@ -16,7 +16,7 @@ struct ImageList: AsyncParsableCommand {
     func run() async throws {
         let (json, showLayers) = (json, layers)
         try await runCommand {
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open()
             let listings = try context.database.imageListings()
             if showLayers && !json {
                 let all = try context.database.allLayers()

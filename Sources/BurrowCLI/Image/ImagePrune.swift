@@ -11,7 +11,7 @@ struct ImagePrune: AsyncParsableCommand {
 
     func run() async throws {
         try await runCommand {
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open()
             let released = try context.database.releaseUnusedLayers(kind: .provisioned)
             var freed: Int64 = 0
             for layer in released {

@@ -32,7 +32,7 @@ struct ImagePull: AsyncParsableCommand {
                 try printCatalog(catalog, json: json)
                 return
             }
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open()
             let puller = ImagePuller(home: context.home, database: context.database, progress: CommandContext.progress(json: json))
             let result = try await puller.pull(distro, as: name, catalog: catalog, architecture: try Architecture.host())
             try printImportResult(result, json: json)

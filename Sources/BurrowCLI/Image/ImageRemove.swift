@@ -16,7 +16,7 @@ struct ImageRemove: AsyncParsableCommand {
     func run() async throws {
         let name = name
         try await runCommand {
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open()
             try ImageRemoval(home: context.home, database: context.database).remove(name)
             print("Removed image \(name).")
         }

@@ -23,7 +23,7 @@ struct KernelFetch: AsyncParsableCommand {
     func run() async throws {
         let json = json
         try await runCommand {
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open()
             let store = KernelStore(home: context.home)
             let kernel = try await store.fetch(progress: StepProgress.make(json: json))
             try printInstalledKernel(kernel, json: json, verb: "Fetched")

@@ -28,7 +28,7 @@ struct KernelImport: AsyncParsableCommand {
     func run() async throws {
         let (vmlinuz, modules, json) = (vmlinuz, modules, json)
         try await runCommand {
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open()
             let store = KernelStore(home: context.home)
             let kernel = try await store.importKernel(
                 vmlinuz: URL(fileURLWithPath: vmlinuz), modules: URL(fileURLWithPath: modules),

@@ -15,7 +15,7 @@ struct KernelList: AsyncParsableCommand {
     func run() async throws {
         let json = json
         try await runCommand {
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open()
             let kernels = try KernelStore(home: context.home).installed()
             if json {
                 print(try JSONOutput.encode(kernels.enumerated().map { KernelSummary($1, current: $0 == 0) }))

@@ -24,7 +24,7 @@ struct ProjectUp: AsyncParsableCommand {
     func run() async throws {
         let (directory, json, connection) = (directory, json, connection)
         try await runCommand {
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open()
             let config = try ProjectConfig.load(projectRoot: URL(fileURLWithPath: ShareOptions.absolute(directory)))
             config.warnings.forEach(printNotice)
             let service = try context.environments(connection)
@@ -70,7 +70,7 @@ struct ProjectDown: AsyncParsableCommand {
     func run() async throws {
         let (directory, suspend, connection) = (directory, suspend, connection)
         try await runCommand {
-            let context = try CommandContext.open()
+            let context = try await CommandContext.open()
             let config = try ProjectConfig.load(projectRoot: URL(fileURLWithPath: ShareOptions.absolute(directory)))
             let service = try context.environments(connection)
             if suspend {

@@ -18,7 +18,8 @@ public struct DoctorFinding: Sendable, Encodable {
 /// Checks the host and reconciles burrow's store with libvirt and the files under BURROW_HOME.
 /// Without `fix` it only reports; with `fix` it removes orphans (domains without rows, folders
 /// without rows, unregistered layers), redefines domains that rows still need and gives back
-/// GPUs held by environments that are not running.
+/// GPUs held by environments that are not running — holding the store exclusively, so it waits
+/// for running commands (up to `lockTimeout`) and no command runs beside it.
 public struct Doctor: Sendable {
     let home: BurrowHome
     let database: BurrowDatabase
@@ -32,7 +33,9 @@ public struct Doctor: Sendable {
         self.runner = runner
     }
 
-    public func run(fix: Bool) async throws -> [DoctorFinding] {
+    public func run(fix: Bool, lockTimeout: TimeInterval? = nil) async throws -> [DoctorFinding] {
+        let storeLock = fix ? try await home.lockStore(exclusive: true, timeout: lockTimeout) : nil
+        defer { storeLock?.release() }
         var findings = hostChecks()
         let repairs = try ImageCacheRepair(home: home, database: database).run()
         findings += repairs.map { DoctorFinding(severity: .info, subject: "cache", detail: $0, action: nil, fixed: true) }

@@ -135,8 +135,9 @@ extension EnvironmentService {
     }
 
     /// Brings a guest whose memory was saved back to the present in one login: its clock (as old
-    /// as the save) set from the host's, and its shares plugged in again and mounted.
-    func restoreAfterSave(_ record: EnvironmentRecord) async throws {
+    /// as the save) set from the host's, and its shares plugged in again and mounted. That login
+    /// opens the connection later commands share; `connectTimeout` bounds reaching sshd.
+    func restoreAfterSave(_ record: EnvironmentRecord, connectTimeout: Int? = nil) async throws {
         var mount: [String] = []
         if !record.sharedFolders.isEmpty {
             let spec = domainSpec(for: record, kernel: try kernels.current(), paths: EnvironmentPaths(home: home, name: record.name))
@@ -149,13 +150,15 @@ extension EnvironmentService {
         // Read after the plugging, which takes time. A clock that cannot be set is not worth
         // failing the resume for.
         let clock = "date -u -s @\(Int(Date().timeIntervalSince1970)) >/dev/null || :"
-        try await guestCommand(record, ([clock] + mount).joined(separator: "; "))
+        try await guestCommand(record, ([clock] + mount).joined(separator: "; "), connectTimeout: connectTimeout)
     }
 
-    /// Runs a shell command in the guest as root (through sudo for an ordinary user).
-    func guestCommand(_ record: EnvironmentRecord, _ command: String) async throws {
+    /// Runs a shell command in the guest as root (through sudo for an ordinary user), on the
+    /// shared connection, opening it if needed within `connectTimeout` seconds when given.
+    func guestCommand(_ record: EnvironmentRecord, _ command: String, connectTimeout: Int? = nil) async throws {
         let wrapped = record.guestUser == "root" ? command : "sudo -n sh -c \(SSHTools.shellQuote(command))"
-        let output = try await runner.runAllowingFailure("ssh", ssh.batchArguments(environment: record.name) + [wrapped])
+        let arguments = ssh.batchArguments(environment: record.name, connectTimeout: connectTimeout, mayOpenShared: true)
+        let output = try await runner.runAllowingFailure("ssh", arguments + [wrapped])
         guard output.status == 0 else {
             throw BurrowError(.failure, "a command in '\(record.name)' failed: \(output.standardError.trimmingCharacters(in: .whitespacesAndNewlines))")
         }

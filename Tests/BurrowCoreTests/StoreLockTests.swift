@@ -1,0 +1,41 @@
+import BurrowStore
+import BurrowTestSupport
+import Foundation
+import Testing
+
+@testable import BurrowCore
+
+/// `doctor --fix` deletes what no row refers to, so it must never run beside a command that has
+/// made a disk, folder or domain and not recorded it yet.
+@Suite struct StoreLockTests {
+    @Test func aRepairWaitsForRunningCommandsAndLeavesTheirFilesAlone() async throws {
+        let sandbox = try ImportSandbox()
+        try FileManager.default.createDirectory(at: sandbox.home.disks, withIntermediateDirectories: true)
+        let unrecorded = sandbox.home.disks.appendingPathComponent("in-flight.qcow2")
+        try Data().write(to: unrecorded)
+        let doctor = Doctor(home: sandbox.home, database: sandbox.database, hypervisorURI: "test:///default")
+
+        let command = try await sandbox.home.lockStore(exclusive: false)
+        await #expect(throws: BurrowError.self) { try await doctor.run(fix: true, lockTimeout: 0.3) }
+        #expect(FileManager.default.fileExists(atPath: unrecorded.path))
+        let report = try await doctor.run(fix: false)
+        #expect(report.contains { $0.subject == "disks/in-flight.qcow2" && !$0.fixed })
+
+        command.release()
+        let repaired = try await doctor.run(fix: true, lockTimeout: 0.3)
+        #expect(repaired.contains { $0.subject == "disks/in-flight.qcow2" && $0.fixed })
+        #expect(!FileManager.default.fileExists(atPath: unrecorded.path))
+    }
+
+    @Test func commandsRunTogetherButNotBesideARepair() async throws {
+        let sandbox = try ImportSandbox()
+        let first = try await sandbox.home.lockStore(exclusive: false)
+        let second = try await sandbox.home.lockStore(exclusive: false, timeout: 0)
+        second.release()
+        first.release()
+        let repair = try await sandbox.home.lockStore(exclusive: true)
+        await #expect(throws: BurrowError.self) { try await sandbox.home.lockStore(exclusive: false, timeout: 0.2) }
+        repair.release()
+        _ = try await sandbox.home.lockStore(exclusive: false, timeout: 0)
+    }
+}
