@@ -10,6 +10,7 @@ struct KernelArgumentsTests {
         #expect(emulated.contains("modprobe.blacklist=floppy,") && accelerated.contains("modprobe.blacklist=floppy,"))
         #expect(emulated.contains(",kvm_amd,kvm_intel,kvm ") && !accelerated.contains("kvm"))
         #expect(emulated.hasPrefix("console=ttyS0 ") && accelerated.hasPrefix("console=ttyS0 "))
+        #expect(emulated.contains(" cryptomgr.notests ") && accelerated.contains(" cryptomgr.notests "))
     }
 
     /// Units masked on every boot, by accelerator alike.

@@ -42,7 +42,8 @@ check "arguments keep their quoting" sh -c "test \"\$('$BURROW' exec dev -- prin
 check "the guest user matches the host user" sh -c "test \"\$('$BURROW' exec dev -- id -un)\" = \"\$(id -un)\""
 check "the hostname is the environment's name" sh -c "test \"\$('$BURROW' exec dev -- hostname)\" = dev"
 check "password login is off" sh -c "'$BURROW' exec dev -- sh -c 'sshd -T 2>/dev/null | grep -qx \"passwordauthentication no\" || cat /etc/ssh/sshd_config.d/burrow.conf | grep -q \"PasswordAuthentication no\"'"
-check "the boot skips ACPI interrupt routing and the early loads of on-demand modules" "$BURROW" exec dev -- sh -c 'grep -q "acpi=noirq" /proc/cmdline && test "$(systemctl show -P LoadState modprobe@loop.service)" = masked'
+check "the boot skips ACPI interrupt routing and the early loads of on-demand modules" "$BURROW" exec dev -- sh -c 'grep -q "acpi=noirq" /proc/cmdline && grep -q "cryptomgr.notests" /proc/cmdline && test "$(systemctl show -P LoadState modprobe@loop.service)" = masked'
+check "sshd has the first call on the CPU while the system starts" "$BURROW" exec dev -- sh -c 'test "$(systemctl show -P StartupCPUWeight ssh.service)" = 1000'
 check "generators with nothing to do are masked" "$BURROW" exec dev -- sh -c 'for g in gpt-auto hibernate-resume run; do test "$(readlink /etc/systemd/system-generators/systemd-$g-generator)" = /dev/null || exit 1; done'
 check "commands skip the update-motd scripts, which run once per boot" "$BURROW" exec dev -- sh -c 'grep -q "pam_motd.so  *motd=/run/motd.dynamic noupdate # burrow: made at boot" /etc/pam.d/sshd && for i in $(seq 60); do test -s /run/motd.dynamic && exit 0; sleep 1; done; exit 1'
 check "an interactive login shows the login message" sh -c "echo exit | ssh -F '$("$BURROW" ssh-config --path)' -tt -o BatchMode=yes -o ControlPath=none burrow-dev 2>&1 | grep -q \"\$(uname -s) dev \""
