@@ -2,15 +2,20 @@ import ArgumentParser
 import BurrowCore
 import BurrowStore
 import Foundation
+import Synchronization
 
 /// What every command needs: the state folder, the opened store, and a place to report progress.
 /// Opening it also repairs what an interrupted earlier command left behind, and holds the store
-/// shared for as long as the context lives (see `BurrowHome.lockStore`).
+/// shared for the rest of the process (see `BurrowHome.lockStore`) unless `holdingStore` is
+/// false: `doctor --fix` takes it exclusively itself.
 struct CommandContext {
     let home: BurrowHome
     let database: BurrowDatabase
-    /// nil for `doctor`, which takes the store exclusively itself when it repairs.
-    let storeLock: FileLock?
+
+    /// The shared store lock, kept until the process exits or `exec`/`shell` become ssh (the
+    /// descriptor is close-on-exec). Not a property of the context: Swift may end a value's
+    /// lifetime at its last use, which would let the lock go mid-command.
+    private static let heldStoreLock = Mutex<FileLock?>(nil)
 
     static func open(holdingStore: Bool = true) async throws -> CommandContext {
         let home = BurrowHome.fromEnvironment()
@@ -19,9 +24,12 @@ struct CommandContext {
         } catch {
             throw BurrowError(.failure, "cannot create burrow's state folder \(home.root.path): \(error.localizedDescription)", hint: "Set BURROW_HOME to a writable folder.")
         }
-        let storeLock = holdingStore ? try await home.lockStore(exclusive: false) : nil
+        if holdingStore {
+            let lock = try await home.lockStore(exclusive: false)
+            heldStoreLock.withLock { $0 = lock }
+        }
         let database = try BurrowDatabase(path: home.databasePath)
-        let context = CommandContext(home: home, database: database, storeLock: storeLock)
+        let context = CommandContext(home: home, database: database)
         try ImageCacheRepair(home: home, database: database).run()
         return context
     }
