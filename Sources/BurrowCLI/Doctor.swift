@@ -22,7 +22,7 @@ struct DoctorCommand: AsyncParsableCommand {
         let (fix, json, connection) = (fix, json, connection)
         try await runCommand {
             let context = try await CommandContext.open(holdingStore: !fix)
-            let doctor = Doctor(home: context.home, database: context.database, hypervisorURI: LibvirtHypervisor.defaultURI(explicit: connection.uri))
+            let doctor = Doctor(home: context.home, database: context.database, hypervisorURI: LibvirtHypervisor.defaultURI(explicit: connection.uri), notices: printNotice)
             let findings = try await doctor.run(fix: fix)
             if json {
                 print(try JSONOutput.encode(findings))

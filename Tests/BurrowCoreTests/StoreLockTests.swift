@@ -1,6 +1,7 @@
 import BurrowStore
 import BurrowTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 @testable import BurrowCore
@@ -13,10 +14,14 @@ import Testing
         try FileManager.default.createDirectory(at: sandbox.home.disks, withIntermediateDirectories: true)
         let unrecorded = sandbox.home.disks.appendingPathComponent("in-flight.qcow2")
         try Data().write(to: unrecorded)
-        let doctor = Doctor(home: sandbox.home, database: sandbox.database, hypervisorURI: "test:///default")
+        let notices = Mutex<[String]>([])
+        let doctor = Doctor(home: sandbox.home, database: sandbox.database, hypervisorURI: "test:///default") { notice in
+            notices.withLock { $0.append(notice) }
+        }
 
         let command = try await sandbox.home.lockStore(exclusive: false)
         await #expect(throws: BurrowError.self) { try await doctor.run(fix: true, lockTimeout: 0.3) }
+        #expect(notices.withLock { $0 }.contains { $0.hasPrefix("waiting for other burrow commands") })
         #expect(FileManager.default.fileExists(atPath: unrecorded.path))
         let report = try await doctor.run(fix: false)
         #expect(report.contains { $0.subject == "disks/in-flight.qcow2" && !$0.fixed })

@@ -118,6 +118,19 @@ check "… naming it" grep -q "environment 'locked' is busy" "$LAST_FAILURE_OUTP
 check "commands on other environments do not wait" env BURROW_LOCK_TIMEOUT=1 "$BURROW" rm free
 wait "$holder"
 check "once the holder is done, the command goes through" "$BURROW" rm locked
+flock -s "$BURROW_HOME/locks/store.lock" sleep 4 &
+holder=$!
+sleep 0.5
+check_fails "doctor --fix waits for a running command, then says the store is busy" 4 env BURROW_LOCK_TIMEOUT=1 "$BURROW" doctor --fix
+check "… having said it waits" grep -q "waiting for other burrow commands" "$LAST_FAILURE_OUTPUT"
+check "doctor without --fix reports at once" env BURROW_LOCK_TIMEOUT=1 "$BURROW" doctor
+wait "$holder"
+flock -x "$BURROW_HOME/locks/store.lock" sleep 4 &
+holder=$!
+sleep 0.5
+check_fails "commands wait while doctor --fix repairs" 4 env BURROW_LOCK_TIMEOUT=1 "$BURROW" ls
+wait "$holder"
+check "doctor --fix goes through once nothing else runs" "$BURROW" doctor --fix
 
 echo "errors people can act on"
 check_fails "an image in use" 4 "$BURROW" image rm debian

@@ -25,16 +25,21 @@ public struct Doctor: Sendable {
     let database: BurrowDatabase
     let hypervisorURI: String
     let runner: ProcessRunner
+    let notices: @Sendable (String) -> Void
 
-    public init(home: BurrowHome, database: BurrowDatabase, hypervisorURI: String, runner: ProcessRunner = ProcessRunner()) {
+    public init(
+        home: BurrowHome, database: BurrowDatabase, hypervisorURI: String, runner: ProcessRunner = ProcessRunner(),
+        notices: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.home = home
         self.database = database
         self.hypervisorURI = hypervisorURI
         self.runner = runner
+        self.notices = notices
     }
 
     public func run(fix: Bool, lockTimeout: TimeInterval? = nil) async throws -> [DoctorFinding] {
-        let storeLock = fix ? try await home.lockStore(exclusive: true, timeout: lockTimeout) : nil
+        let storeLock = fix ? try await lockStoreForRepair(timeout: lockTimeout) : nil
         defer { storeLock?.release() }
         var findings = hostChecks()
         let repairs = try ImageCacheRepair(home: home, database: database).run()
@@ -51,6 +56,13 @@ public struct Doctor: Sendable {
         findings += try service.recoverInterruptedOperations().map { DoctorFinding(severity: .info, subject: "journal", detail: $0, action: nil, fixed: true) }
         findings += try await reconcile(service: service, hypervisor: hypervisor, fix: fix)
         return findings
+    }
+
+    /// The store, exclusively; a wait for other commands is announced rather than silent.
+    private func lockStoreForRepair(timeout: TimeInterval?) async throws -> FileLock {
+        if let lock = try? await home.lockStore(exclusive: true, timeout: 0) { return lock }
+        notices("waiting for other burrow commands to finish before repairing (at most BURROW_LOCK_TIMEOUT seconds)")
+        return try await home.lockStore(exclusive: true, timeout: timeout)
     }
 
     // MARK: - Host
