@@ -13,6 +13,12 @@ struct KernelArgumentsTests {
         #expect(emulated.contains(" cryptomgr.notests ") && accelerated.contains(" cryptomgr.notests "))
     }
 
+    /// Only an emulated guest's /init trades sshd's per-connection re-exec for speed.
+    @Test func onlyEmulatedGuestsAreToldSo() {
+        #expect(EnvironmentService.kernelArguments(for: .tcg).hasSuffix(" burrow.emulated=1"))
+        #expect(!EnvironmentService.kernelArguments(for: .kvm).contains("burrow.emulated"))
+    }
+
     /// Units masked on every boot, by accelerator alike.
     @Test func earlyModuleLoadsWithNothingToDoAreMasked() {
         for accelerator in [Accelerator.tcg, .kvm] {

@@ -24,7 +24,17 @@ func makeFixtureTree(in directory: URL) async throws -> URL {
         """, to: tree.appendingPathComponent("modules.dep"))
     try writeText("kernel/drivers/net/virtio_net.ko\nkernel/fs/fat/fat.ko\n", to: tree.appendingPathComponent("modules.builtin"))
     try writeText("# Soft dependencies\nsoftdep ext4 pre: crypto-crc32c post: unrelated\n", to: tree.appendingPathComponent("modules.softdep"))
-    try writeText("alias crypto-crc32c crc32c_generic\nalias crypto-crc32c crc32c_intel\nalias fs-ext4 ext4\n", to: tree.appendingPathComponent("modules.alias"))
+    try writeText("""
+        alias crypto-crc32c crc32c_generic
+        alias crypto-crc32c crc32c_intel
+        alias cpu:type:x86,ven*fam*mod*:feature:*0094* crc32c_intel
+        alias cpu:type:x86,ven*fam*mod*:feature:*0081*0099* crc32c_intel
+        alias cpu:type:x86,ven*fam*mod*:feature:*007D* ext4
+        alias cpu:type:x86,ven0000fam0006mod0086:feature:* crc32c_generic
+        alias cpu:type:x86,ven*fam*mod*:feature:*0089* crc32c_generic
+        alias fs-ext4 ext4
+
+        """, to: tree.appendingPathComponent("modules.alias"))
     // Each module file holds its own name, compressed as its name says.
     let dependencies = try String(contentsOf: tree.appendingPathComponent("modules.dep"), encoding: .utf8)
     for line in dependencies.split(separator: "\n") {
@@ -71,6 +81,37 @@ func makeFixtureTree(in directory: URL) async throws -> URL {
         #expect(order.first { $0.path.hasSuffix("crc32c-intel.ko.gz") }?.optional == true)
     }
 
+    /// Only an optional module is gated on the CPU, and only by aliases that name features
+    /// alone: a model-specific alias (crc32c_generic's here) leaves the module to be tried.
+    @Test func optionalModulesCarryTheCPUFeaturesTheyNeed() async throws {
+        let directory = try TemporaryDirectory(prefix: "burrow-modules")
+        let tree = try await makeFixtureTree(in: directory.url)
+        let order = try ModuleIndex(tree: tree).loadOrder(for: InitramfsBuilder.rootModules)
+        #expect(order.first { $0.path.hasSuffix("crc32c-intel.ko.gz") }?.cpuFeatures == [["0094"], ["0081", "0099"]])
+        #expect(order.first { $0.path.hasSuffix("crc32c_generic.ko") }?.cpuFeatures == [])
+        #expect(order.first { $0.path.hasSuffix("ext4.ko.xz") }?.cpuFeatures == [])
+    }
+
+    /// virtio_pci and virtio_blk share virtio; ext4 and its checksums share nothing with them;
+    /// the built-in virtio_net needs no group.
+    @Test func rootsThatShareNoModuleLoadInSeparateGroups() async throws {
+        let directory = try TemporaryDirectory(prefix: "burrow-modules")
+        let tree = try await makeFixtureTree(in: directory.url)
+        let groups = try ModuleIndex(tree: tree).loadGroups(for: InitramfsBuilder.rootModules)
+        #expect(groups.map { $0.map { ModuleIndex.name(ofPath: $0.path) } } == [
+            ["virtio_ring", "virtio", "virtio_pci", "virtio_blk"],
+            ["crc32c_generic", "crc32c_intel", "crc16", "jbd2", "mbcache", "ext4"],
+        ])
+        // A root that needs modules of both joins them into one group, in dependency order.
+        let joined = try ModuleIndex(tree: tree).loadGroups(for: ["virtio_blk", "ext4", "unrelated"])
+        #expect(joined.count == 2)
+        let bridged = try ModuleIndex(tree: tree).loadGroups(for: ["crc16", "virtio_blk", "ext4"])
+        #expect(bridged.map { $0.map { ModuleIndex.name(ofPath: $0.path) } } == [
+            ["virtio_ring", "virtio", "virtio_blk"],
+            ["crc16", "crc32c_generic", "crc32c_intel", "jbd2", "mbcache", "ext4"],
+        ])
+    }
+
     @Test func aMissingModuleIsAnError() async throws {
         let directory = try TemporaryDirectory(prefix: "burrow-modules")
         let tree = try await makeFixtureTree(in: directory.url)
@@ -100,7 +141,9 @@ func makeFixtureTree(in directory: URL) async throws -> URL {
         let order = try String(contentsOf: unpacked.appendingPathComponent("etc/burrow/modules.order"), encoding: .utf8)
         #expect(order.split(separator: "\n").first == "/lib/modules/6.1.0-test/kernel/drivers/virtio/virtio_ring.ko")
         #expect(order.contains("/lib/modules/6.1.0-test/kernel/crypto/crc32c_generic.ko optional\n"))
+        #expect(order.contains("/lib/modules/6.1.0-test/kernel/arch/x86/crypto/crc32c-intel.ko optional cpu=0094,0081+0099\n"))
         #expect(order.hasSuffix("/lib/modules/6.1.0-test/kernel/fs/ext4/ext4.ko\n"))
+        #expect(order.contains("/lib/modules/6.1.0-test/kernel/drivers/block/virtio_blk.ko\n\n/lib/modules/6.1.0-test/kernel/crypto/crc32c_generic.ko optional\n"))
         #expect(FileManager.default.isExecutableFile(atPath: unpacked.appendingPathComponent("init").path))
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: unpacked.appendingPathComponent("bin/sh").path) == "busybox")
 

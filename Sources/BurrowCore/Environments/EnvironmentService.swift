@@ -228,11 +228,14 @@ public struct EnvironmentService: Sendable {
     /// which a direct kernel boot has none of — each costs an emulated boot a tenth of a second.
     /// The crypto self-tests (0.2 s of an emulated kernel start) check algorithm implementations
     /// of a distribution kernel that its builders tested; fips=1 still runs them.
+    /// `burrow.emulated=1` tells burrow's /init that the CPU is emulated, where it starts sshd
+    /// without its per-connection re-exec (see Templates/initramfs/init).
     static func kernelArguments(for accelerator: Accelerator) -> String {
         let unused = ["floppy", "ata_piix", "ata_generic", "pata_acpi", "ahci", "i2c_piix4", "pcspkr"] + (accelerator == .tcg ? ["kvm_amd", "kvm_intel", "kvm"] : [])
         let masked = ["e2scrub_reap.service"] + ["drm", "efi_pstore", "dm_mod", "loop"].map { "modprobe@\($0).service" }
         return "console=ttyS0 quiet loglevel=3 rw panic=10 cryptomgr.notests systemd.show_status=false modprobe.blacklist=\(unused.joined(separator: ","))"
             + masked.map { " systemd.mask=\($0)" }.joined()
+            + (accelerator == .tcg ? " burrow.emulated=1" : "")
     }
 
     // MARK: - Start, stop
@@ -440,14 +443,14 @@ public struct EnvironmentService: Sendable {
 
     // MARK: - Helpers
 
-    /// Waits until the guest's sshd sends its banner. Polling is cheap on both sides (no login),
+    /// Waits until the guest's sshd sends its banner. Probing is cheap on both sides (no login),
     /// so it is frequent: the wait ends within a fraction of a second of sshd listening.
     private func waitForSSH(_ record: EnvironmentRecord, timeout: TimeInterval) async throws {
         let deadline = Date().addingTimeInterval(timeout)
+        let probe = SSHBannerProbe(port: record.sshPort)
         while true {
             try Task.checkCancellation()
-            // A connection made before sshd listens completes once it does, so each one is given time.
-            if SSHBannerProbe.answers(port: record.sshPort, timeout: 5) { return }
+            if probe.answered(within: 1) { return }
             let state = try hypervisor.state(ofDomain: record.domainName)
             if state != .running {
                 throw BurrowError(.failure, "environment '\(record.name)' stopped while booting (\(state?.rawValue ?? "gone"))\(consoleTail(record))", hint: "See the whole console with: burrow logs \(record.name)")
@@ -455,7 +458,6 @@ public struct EnvironmentService: Sendable {
             if Date() >= deadline {
                 throw BurrowError(.failure, "environment '\(record.name)' did not answer on SSH within \(Int(timeout)) s\(consoleTail(record))", hint: "Raise BURROW_BOOT_TIMEOUT, or see the console: burrow logs \(record.name)")
             }
-            try await Task.sleep(nanoseconds: 50_000_000)
         }
     }
 

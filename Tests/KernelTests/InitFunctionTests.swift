@@ -1,0 +1,100 @@
+import BurrowTestSupport
+import Foundation
+import Testing
+
+@testable import BurrowCore
+
+/// Runs functions of Templates/initramfs/init in the host's sh against a fixture root. The guest
+/// runs them in busybox ash; both are POSIX shells, and the script passes shellcheck as POSIX sh.
+/// `globals` assigns the script's variables (ROOT, cmdline, ...) before `call` runs.
+private func runInitFunctions(_ names: [String], globals: String, call: String) async throws -> ProcessRunner.Output {
+    let script = try String(contentsOf: repositoryRoot.appendingPathComponent("Templates/initramfs/init"), encoding: .utf8)
+    let lines = script.split(separator: "\n", omittingEmptySubsequences: false)
+    var functions = ""
+    for name in names {
+        let start = try #require(lines.firstIndex(of: "\(name)() {"), "no function \(name) in /init")
+        let end = try #require(lines[start...].firstIndex(of: "}"))
+        functions += lines[start...end].joined(separator: "\n") + "\n"
+    }
+    return try await ProcessRunner().runAllowingFailure("sh", ["-c", functions + globals + "\n" + call])
+}
+
+private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
+    try writeText(text, to: url)
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+}
+
+@Suite struct InitFunctionTests {
+    private static let generatorFunctions = ["root_has_entries", "root_executable", "sysv_scripts_all_have_units", "idle_generators"]
+
+    private func idleGenerators(root: URL, cmdline: String = "console=ttyS0") async throws -> [String] {
+        let output = try await runInitFunctions(Self.generatorFunctions, globals: "ROOT='\(root.path)'\ncmdline='\(cmdline)'", call: "idle_generators")
+        #expect(output.status == 0, "\(output.standardError)")
+        return output.standardOutput.split(whereSeparator: \.isWhitespace).map(String.init)
+    }
+
+    @Test func everyGeneratorIsIdleInABareRoot() async throws {
+        let root = try TemporaryDirectory(prefix: "burrow-init-root")
+        try writeText("# none\n\n", to: root.path("etc/crypttab"))
+        try makeExecutable(root.path("etc/init.d/hwclock.sh"))
+        try writeText("[Unit]\n", to: root.path("lib/systemd/system/hwclock.service"))
+        try writeText("not executable\n", to: root.path("etc/init.d/README"))
+        #expect(try await idleGenerators(root: root.url) == [
+            "gpt-auto", "hibernate-resume", "run", "cryptsetup", "integritysetup", "veritysetup", "rc-local", "system-update", "sysv",
+        ])
+    }
+
+    /// Each generator with something to do in the guest keeps running.
+    @Test func generatorsWithInputsRun() async throws {
+        let root = try TemporaryDirectory(prefix: "burrow-init-root")
+        try writeText("# name device\nsecret UUID=1 none luks\n", to: root.path("etc/crypttab"))
+        try writeText("data /dev/vdb - -\n", to: root.path("etc/integritytab"))
+        try FileManager.default.createSymbolicLink(atPath: root.path("etc/veritytab").path, withDestinationPath: "/elsewhere/veritytab")
+        try makeExecutable(root.path("etc/rc.local"))
+        try FileManager.default.createSymbolicLink(atPath: root.path("system-update").path, withDestinationPath: "/var/lib/update")
+        try makeExecutable(root.path("etc/init.d/legacy-daemon"))
+        #expect(try await idleGenerators(root: root.url) == ["gpt-auto", "hibernate-resume", "run"])
+    }
+
+    @Test func theKernelCommandLineKeepsEncryptionAndVerityGenerators() async throws {
+        let root = try TemporaryDirectory(prefix: "burrow-init-root")
+        try FileManager.default.createDirectory(at: root.path("etc"), withIntermediateDirectories: true)
+        let idle = try await idleGenerators(root: root.url, cmdline: "console=ttyS0 rd.luks.uuid=1 roothash=ab")
+        #expect(!idle.contains("cryptsetup") && !idle.contains("veritysetup") && idle.contains("integritysetup"))
+    }
+
+    @Test func cpuFeatureConditionsMatchTheModalias() async throws {
+        let directory = try TemporaryDirectory(prefix: "burrow-init-cpu")
+        try writeText("cpu:type:x86,ven0002fam0019mod0011:feature:,0000,0081,0094,00A3\n", to: directory.path("modalias"))
+        let expectations = ["cpu=0094": true, "cpu=0099": false, "cpu=0099,0094": true, "cpu=0081+0099": false, "cpu=0081+00A3": true, "cpu=009": false]
+        for (condition, expected) in expectations {
+            let output = try await runInitFunctions(["cpu_has"], globals: "CPU_MODALIAS='\(directory.path("modalias").path)'", call: "cpu_has \(condition)")
+            #expect((output.status == 0) == expected, "\(condition)")
+        }
+        // A CPU that cannot be asked gets every module tried.
+        let unknown = try await runInitFunctions(["cpu_has"], globals: "CPU_MODALIAS='\(directory.path("missing").path)'", call: "cpu_has cpu=0099 2>/dev/null")
+        #expect(unknown.status == 0)
+    }
+
+    private func sshdExecStart(unitText: String, emulated: Bool, adminUnit: Bool = false) async throws -> String {
+        let root = try TemporaryDirectory(prefix: "burrow-init-root")
+        try writeText(unitText, to: root.path("lib/systemd/system/ssh.service"))
+        if adminUnit { try writeText(unitText, to: root.path("etc/systemd/system/ssh.service")) }
+        let globals = "ROOT='\(root.url.path)'\nemulated=\(emulated ? 1 : 0)\nunit=ssh.service\nunit_dir=lib/systemd/system"
+        let output = try await runInitFunctions(["sshd_without_reexec"], globals: globals, call: "sshd_without_reexec")
+        #expect(output.status == 0, "\(output.standardError)")
+        return output.standardOutput
+    }
+
+    @Test func emulatedGuestsStartSshdWithoutReexec() async throws {
+        let debian = "[Service]\nEnvironmentFile=-/etc/default/ssh\nExecStartPre=/usr/sbin/sshd -t\nExecStart=/usr/sbin/sshd -D $SSHD_OPTS\nExecReload=/bin/kill -HUP $MAINPID\n"
+        #expect(try await sshdExecStart(unitText: debian, emulated: true) == "ExecStart=\nExecStart=/usr/sbin/sshd -r -D $SSHD_OPTS\n")
+        #expect(try await sshdExecStart(unitText: "[Service]\nExecStart=/usr/bin/sshd\n", emulated: true) == "ExecStart=\nExecStart=/usr/bin/sshd -r\n")
+        #expect(try await sshdExecStart(unitText: debian, emulated: false) == "")
+        #expect(try await sshdExecStart(unitText: debian, emulated: true, adminUnit: true) == "")
+        // Commands burrow does not understand stay as they are.
+        #expect(try await sshdExecStart(unitText: "ExecStart=-/usr/sbin/sshd -D\n", emulated: true) == "")
+        #expect(try await sshdExecStart(unitText: "ExecStart=/usr/sbin/sshd -D\nExecStart=/bin/true\n", emulated: true) == "")
+        #expect(try await sshdExecStart(unitText: "ExecStart=/usr/sbin/dropbear -F\n", emulated: true) == "")
+    }
+}
