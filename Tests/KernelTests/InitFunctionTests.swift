@@ -25,7 +25,7 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
 }
 
 @Suite struct InitFunctionTests {
-    private static let generatorFunctions = ["root_has_entries", "root_executable", "sysv_scripts_all_have_units", "idle_generators"]
+    private static let generatorFunctions = ["root_has", "root_has_entries", "root_executable", "sysv_scripts_all_have_units", "idle_generators"]
 
     private func idleGenerators(root: URL, cmdline: String = "console=ttyS0") async throws -> [String] {
         let output = try await runInitFunctions(Self.generatorFunctions, globals: "ROOT='\(root.path)'\ncmdline='\(cmdline)'", call: "idle_generators")
@@ -56,6 +56,15 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         #expect(try await idleGenerators(root: root.url) == ["gpt-auto", "hibernate-resume", "run"])
     }
 
+    /// An absolute /etc/init.d link resolves into the initramfs, not the root: the SysV
+    /// generator cannot be judged idle, so it runs.
+    @Test func aLinkedInitFolderKeepsTheSysVGenerator() async throws {
+        let root = try TemporaryDirectory(prefix: "burrow-init-root")
+        try FileManager.default.createDirectory(at: root.path("etc"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root.path("etc/init.d").path, withDestinationPath: "/etc/rc.d/init.d")
+        #expect(try await !idleGenerators(root: root.url).contains("sysv"))
+    }
+
     @Test func theKernelCommandLineKeepsEncryptionAndVerityGenerators() async throws {
         let root = try TemporaryDirectory(prefix: "burrow-init-root")
         try FileManager.default.createDirectory(at: root.path("etc"), withIntermediateDirectories: true)
@@ -81,7 +90,7 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         try writeText(unitText, to: root.path("lib/systemd/system/ssh.service"))
         if adminUnit { try writeText(unitText, to: root.path("etc/systemd/system/ssh.service")) }
         let globals = "ROOT='\(root.url.path)'\nemulated=\(emulated ? 1 : 0)\nunit=ssh.service\nunit_dir=lib/systemd/system"
-        let output = try await runInitFunctions(["sshd_without_reexec"], globals: globals, call: "sshd_without_reexec")
+        let output = try await runInitFunctions(["root_has", "sshd_without_reexec"], globals: globals, call: "sshd_without_reexec")
         #expect(output.status == 0, "\(output.standardError)")
         return output.standardOutput
     }
