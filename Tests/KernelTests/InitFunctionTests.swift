@@ -85,6 +85,51 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         #expect(unknown.status == 0)
     }
 
+    /// Files written into the root get their owners and modes from one chown per owner and one
+    /// chmod per mode; a symlink at a target is replaced, never followed, and what was there
+    /// before keeps neither its owner nor its mode.
+    @Test func rootFilesGetTheirOwnersAndModesInOneGo() async throws {
+        let root = try TemporaryDirectory(prefix: "burrow-init-root")
+        let outside = try TemporaryDirectory(prefix: "burrow-init-outside")
+        try writeText("keep\n", to: outside.path("passwd"))
+        try FileManager.default.createDirectory(at: root.path("etc"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root.path("etc/hostname").path, withDestinationPath: outside.path("passwd").path)
+        try writeText("old\n", to: root.path("etc/hosts"))
+        try FileManager.default.setAttributes([.posixPermissions: 0o666], ofItemAtPath: root.path("etc/hosts").path)
+        let asRoot = getuid() == 0
+        if asRoot { try FileManager.default.setAttributes([.ownerAccountID: 5, .groupOwnerAccountID: 5], ofItemAtPath: root.path("etc/hosts").path) }
+        let call = """
+            umask 077
+            write_root_text etc/hostname 0644 'box
+            ' || exit 1
+            write_root_file etc/hosts 0644 <<EOF || exit 1
+            new-hosts
+            EOF
+            write_root_text etc/sudoers.d/burrow 0440 'me ALL=(ALL) NOPASSWD:ALL
+            ' || exit 1
+            make_root_dir home/me/.ssh && set_root_mode_later 1000:1000 0700 home/me/.ssh || exit 1
+            write_root_text home/me/.ssh/authorized_keys 0600 key 1000:1000 || exit 1
+            set_root_modes
+            """
+        let functions = ["error", "make_root_dir", "set_root_mode_later", "root_file_target", "write_root_file", "write_root_text", "set_root_modes"]
+        let output = try await runInitFunctions(functions, globals: "ROOT='\(root.url.path)'\npending_modes=", call: call)
+        #expect(output.status == 0, "\(output.standardError)")
+
+        #expect(try String(contentsOf: outside.path("passwd"), encoding: .utf8) == "keep\n")
+        #expect(try String(contentsOf: root.path("etc/hostname"), encoding: .utf8) == "box\n")
+        #expect(try String(contentsOf: root.path("etc/hosts"), encoding: .utf8) == "new-hosts\n")
+        let expected: [(String, Int, Int)] = [
+            ("etc/hostname", 0o644, 0), ("etc/hosts", 0o644, 0), ("etc/sudoers.d/burrow", 0o440, 0),
+            ("home/me/.ssh", 0o700, 1000), ("home/me/.ssh/authorized_keys", 0o600, 1000),
+        ]
+        for (path, mode, owner) in expected {
+            let attributes = try FileManager.default.attributesOfItem(atPath: root.path(path).path)
+            #expect((attributes[.posixPermissions] as? Int) == mode, "\(path)")
+            #expect(attributes[.type] as? FileAttributeType != .typeSymbolicLink, "\(path)")
+            if asRoot { #expect((attributes[.ownerAccountID] as? Int) == owner, "\(path)") }
+        }
+    }
+
     private func sshdExecStart(unitText: String, emulated: Bool, adminUnit: Bool = false) async throws -> String {
         let root = try TemporaryDirectory(prefix: "burrow-init-root")
         try writeText(unitText, to: root.path("lib/systemd/system/ssh.service"))

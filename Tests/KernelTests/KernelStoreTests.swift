@@ -211,4 +211,12 @@ import Testing
         let output = try await ProcessRunner().runAllowingFailure("shellcheck", ["-s", "sh", repositoryRoot.appendingPathComponent("Templates/initramfs/init").path])
         #expect(output.status == 0, "\(output.standardOutput)")
     }
+
+    /// A root file written at the end of a pipeline records its owner and mode in a subshell,
+    /// where set_root_modes never sees them.
+    @Test func initNeverWritesRootFilesFromAPipeline() throws {
+        let script = try String(contentsOf: repositoryRoot.appendingPathComponent("Templates/initramfs/init"), encoding: .utf8)
+        let piped = script.split(separator: "\n").filter { $0.range(of: #"\|\s*(\{\s*)?write_root_(file|text)"#, options: .regularExpression) != nil }
+        #expect(piped.isEmpty, "\(piped)")
+    }
 }

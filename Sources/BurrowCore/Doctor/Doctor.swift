@@ -82,8 +82,7 @@ public struct Doctor: Sendable {
                 findings.append(DoctorFinding(severity: .problem, subject: program, detail: "missing (\(purpose))", action: "Install it: Scripts/setup"))
             }
         }
-        let virtiofsd = ["/usr/lib/qemu/virtiofsd", "/usr/libexec/virtiofsd", "/usr/bin/virtiofsd"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        findings.append(virtiofsd.map { DoctorFinding(severity: .ok, subject: "virtiofsd", detail: $0, action: nil) }
+        findings.append(ShareDriver.virtiofsDaemon.map { DoctorFinding(severity: .ok, subject: "virtiofsd", detail: $0, action: nil) }
             ?? DoctorFinding(severity: .info, subject: "virtiofsd", detail: "not found; workspace mounts fall back to 9p", action: "apt-get install virtiofsd (or qemu-system-common on Debian 12)"))
         findings.append(ProcessRunner.which("passt") != nil
             ? DoctorFinding(severity: .ok, subject: "passt", detail: "installed", action: nil)
