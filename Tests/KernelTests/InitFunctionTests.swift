@@ -27,8 +27,11 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
 @Suite struct InitFunctionTests {
     private static let generatorFunctions = ["root_has", "root_has_entries", "root_executable", "sysv_scripts_all_have_units", "idle_generators"]
 
-    private func idleGenerators(root: URL, cmdline: String = "console=ttyS0") async throws -> [String] {
-        let output = try await runInitFunctions(Self.generatorFunctions, globals: "ROOT='\(root.path)'\ncmdline='\(cmdline)'", call: "idle_generators")
+    /// `acpiTables` stands for /sys/firmware/acpi/tables; an empty folder when nil.
+    private func idleGenerators(root: URL, cmdline: String = "console=ttyS0", acpiTables: URL? = nil) async throws -> [String] {
+        let emptyTables = try TemporaryDirectory(prefix: "burrow-init-acpi")
+        let globals = "ROOT='\(root.path)'\ncmdline='\(cmdline)'\nACPI_TABLES='\((acpiTables ?? emptyTables.url).path)'"
+        let output = try await runInitFunctions(Self.generatorFunctions, globals: globals, call: "idle_generators")
         #expect(output.status == 0, "\(output.standardError)")
         return output.standardOutput.split(whereSeparator: \.isWhitespace).map(String.init)
     }
@@ -40,7 +43,7 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         try writeText("[Unit]\n", to: root.path("lib/systemd/system/hwclock.service"))
         try writeText("not executable\n", to: root.path("etc/init.d/README"))
         #expect(try await idleGenerators(root: root.url) == [
-            "gpt-auto", "hibernate-resume", "run", "cryptsetup", "integritysetup", "veritysetup", "rc-local", "system-update", "sysv",
+            "gpt-auto", "hibernate-resume", "run", "cryptsetup", "integritysetup", "veritysetup", "rc-local", "tpm2", "system-update", "sysv",
         ])
     }
 
@@ -53,7 +56,9 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         try makeExecutable(root.path("etc/rc.local"))
         try FileManager.default.createSymbolicLink(atPath: root.path("system-update").path, withDestinationPath: "/var/lib/update")
         try makeExecutable(root.path("etc/init.d/legacy-daemon"))
-        #expect(try await idleGenerators(root: root.url) == ["gpt-auto", "hibernate-resume", "run"])
+        let firmware = try TemporaryDirectory(prefix: "burrow-init-acpi")
+        try writeText("TPM2", to: firmware.path("TPM2"))
+        #expect(try await idleGenerators(root: root.url, acpiTables: firmware.url) == ["gpt-auto", "hibernate-resume", "run"])
     }
 
     /// An absolute /etc/init.d link resolves into the initramfs, not the root: the SysV
@@ -130,9 +135,10 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         }
     }
 
-    private func sshdExecStart(unitText: String, emulated: Bool, adminUnit: Bool = false) async throws -> String {
+    private func sshdExecStart(unitText: String, emulated: Bool, adminUnit: Bool = false, sshdBinary: String? = nil) async throws -> String {
         let root = try TemporaryDirectory(prefix: "burrow-init-root")
         try writeText(unitText, to: root.path("lib/systemd/system/ssh.service"))
+        if let sshdBinary { try writeText(sshdBinary, to: root.path("usr/sbin/sshd")) }
         if adminUnit { try writeText(unitText, to: root.path("etc/systemd/system/ssh.service")) }
         let globals = "ROOT='\(root.url.path)'\nemulated=\(emulated ? 1 : 0)\nunit=ssh.service\nunit_dir=lib/systemd/system"
         let output = try await runInitFunctions(["root_has", "sshd_without_reexec"], globals: globals, call: "sshd_without_reexec")
@@ -150,5 +156,26 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         #expect(try await sshdExecStart(unitText: "ExecStart=-/usr/sbin/sshd -D\n", emulated: true) == "")
         #expect(try await sshdExecStart(unitText: "ExecStart=/usr/sbin/sshd -D\nExecStart=/bin/true\n", emulated: true) == "")
         #expect(try await sshdExecStart(unitText: "ExecStart=/usr/sbin/dropbear -F\n", emulated: true) == "")
+        // OpenSSH 9.8 and later name sshd-session in their sshd, and ignore -r.
+        #expect(try await sshdExecStart(unitText: debian, emulated: true, sshdBinary: "\u{7f}ELF.../usr/lib/openssh/sshd-session...") == "")
+    }
+
+    /// Host key generation units order sshd after the early boot; burrow masks the packaged ones
+    /// for the boot, in the root's /run, once that is mounted.
+    @Test func hostKeyGenerationIsMaskedForTheBoot() async throws {
+        let root = try TemporaryDirectory(prefix: "burrow-init-root")
+        try writeText("[Unit]\nBefore=ssh.service\n", to: root.path("usr/lib/systemd/system/sshd-keygen.service"))
+        try writeText("[Unit]\nBefore=sshd.service\n", to: root.path("lib/systemd/system/sshdgenkeys.service"))
+        let functions = ["root_has", "make_root_dir", "error", "mask_host_key_generation"]
+        let unmounted = try await runInitFunctions(functions, globals: "ROOT='\(root.url.path)'\nroot_run_mounted=0", call: "mask_host_key_generation")
+        #expect(unmounted.status == 0 && !FileManager.default.fileExists(atPath: root.path("run").path))
+
+        let output = try await runInitFunctions(functions, globals: "ROOT='\(root.url.path)'\nroot_run_mounted=1", call: "mask_host_key_generation")
+        #expect(output.status == 0, "\(output.standardError)")
+        let masks = try FileManager.default.contentsOfDirectory(atPath: root.path("run/systemd/system").path).sorted()
+        #expect(masks == ["sshd-keygen.service", "sshdgenkeys.service"])
+        for mask in masks {
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root.path("run/systemd/system/\(mask)").path) == "/dev/null")
+        }
     }
 }

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# End to end: a newer distribution release than the test host's, Debian 13 (systemd 257,
+# OpenSSH 10, which splits sshd into sshd-session and generates host keys in a unit sshd is
+# ordered after). One boot.
+#   release.sh TRIXIE_READY_ROOTFS_TARBALL
+source "$(dirname "$0")/lib.sh"
+
+tarball="${1:?usage: release.sh TRIXIE_READY_TARBALL}"
+export BURROW_BOOT_TIMEOUT="${BURROW_BOOT_TIMEOUT:-600}"
+cleanup() {
+    "$BURROW" rm --force next >/dev/null 2>&1
+    rm -rf "$BURROW_HOME"
+}
+trap cleanup EXIT
+
+check "burrow kernel fetch" "$BURROW" kernel fetch
+check "import the Debian 13 rootfs" "$BURROW" image import trixie "$tarball"
+check "create an environment from it" "$BURROW" create next --image trixie
+check "exec prints Debian 13's os-release" sh -c "'$BURROW' exec next -- cat /etc/os-release | grep -qx 'VERSION_CODENAME=trixie'"
+check "ssh -F config burrow-next works with strict host key checking" ssh -F "$("$BURROW" ssh-config --path)" -o BatchMode=yes burrow-next true
+# Without the mask, sshd-keygen.service (ordered before sshd, after the early boot) holds sshd
+# back until basic.target.
+check "host key generation is masked for the boot, so sshd is up before basic.target" "$BURROW" exec next -- sh -c '
+    systemctl is-system-running --wait >/dev/null
+    test "$(systemctl show -P LoadState sshd-keygen.service)" = masked &&
+    test "$(systemctl show -P ActiveEnterTimestampMonotonic ssh.service)" -lt "$(systemctl show -P ActiveEnterTimestampMonotonic basic.target)"'
+check "OpenSSH 10's sshd runs without the -r it would only warn about" "$BURROW" exec next -- sh -c '
+    tr "\0" " " </proc/$(systemctl show -P MainPID ssh.service)/cmdline | grep -q "sshd -D" &&
+    ! tr "\0" " " </proc/$(systemctl show -P MainPID ssh.service)/cmdline | grep -q " -r"'
+check "systemd 257's TPM2 generator is masked: the machine has no TPM" "$BURROW" exec next -- sh -c 'test "$(readlink /run/systemd/system-generators/systemd-tpm2-generator)" = /dev/null'
+check "stop, then exec boots it again" sh -c "'$BURROW' stop next && '$BURROW' exec next -- true"
+check "rm removes it" "$BURROW" rm --force next
+check "no domain is left" sh -c "! virsh -c qemu:///system list --all --name | grep -q -- '-next\$'"
+
+summary
