@@ -1,3 +1,4 @@
+import BurrowTestSupport
 import Foundation
 import Testing
 
@@ -8,6 +9,10 @@ import Testing
 private final class OneShotServer: @unchecked Sendable {
     let port: Int
     private let descriptor: Int32
+    private let lock = NSLock()
+    private var firstAcceptedAt: Date?
+    /// When the server accepted its first connection.
+    var acceptedAt: Date? { lock.withLock { firstAcceptedAt } }
 
     init(greeting: String?, silentFirst: Bool = false) throws {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -24,11 +29,12 @@ private final class OneShotServer: @unchecked Sendable {
         }
         descriptor = listener
         port = Int(UInt16(bigEndian: address.sin_port))
-        Thread.detachNewThread {
+        Thread.detachNewThread { [self] in
             let silent = silentFirst ? accept(listener, nil, nil) : -1
             defer { if silent >= 0 { close(silent) } }
             let client = accept(listener, nil, nil)
             guard client >= 0 else { return }
+            lock.withLock { if firstAcceptedAt == nil { firstAcceptedAt = Date() } }
             if let greeting { _ = greeting.withCString { send(client, $0, strlen($0), 0) } }
             close(client)
         }
@@ -67,5 +73,34 @@ struct SSHBannerProbeTests {
         let start = Date()
         #expect(probe.answered(within: 3))
         #expect(Date().timeIntervalSince(start) < 3)
+    }
+
+    /// Told when the guest's network is up, the probe opens nothing before: slirp would deliver
+    /// such a connection later, when it costs the guest's sshd a process.
+    @Test func noConnectionBeforeTheNetworkIsUp() throws {
+        let server = try OneShotServer(greeting: "SSH-2.0-OpenSSH_10.0p2 Debian-7\r\n")
+        let networkUpAt = Date().addingTimeInterval(0.5)
+        let probe = SSHBannerProbe(port: server.port, networkUp: { Date() >= networkUpAt })
+        #expect(!probe.answered(within: 0.3))
+        #expect(server.acceptedAt == nil)
+        #expect(probe.answered(within: 3))
+        #expect(try #require(server.acceptedAt) >= networkUpAt)
+    }
+
+    /// Without the word, past the wait it probes as it would without being told anything.
+    @Test func aNetworkThatNeverSaysSoFallsBackToProbing() throws {
+        let server = try OneShotServer(greeting: "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
+        let probe = SSHBannerProbe(port: server.port, networkUp: { false }, networkWait: 0.3)
+        #expect(probe.answered(within: 3))
+    }
+
+    @Test func theConsoleTellsWhenTheNetworkIsUp() throws {
+        let directory = try TemporaryDirectory(prefix: "burrow-console")
+        let console = directory.path("console.log")
+        #expect(!EnvironmentService.consoleSaysNetworkUp(console))
+        try Data("Linux version 6.1\r\n".utf8).write(to: console)
+        #expect(!EnvironmentService.consoleSaysNetworkUp(console))
+        try Data("Linux version 6.1\r\nBURROW-NETWORK-UP\r\n".utf8).write(to: console)
+        #expect(EnvironmentService.consoleSaysNetworkUp(console))
     }
 }

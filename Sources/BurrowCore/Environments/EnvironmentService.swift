@@ -279,7 +279,7 @@ public struct EnvironmentService: Sendable {
             }
             return record
         }
-        try await waitForSSH(record, timeout: timeout ?? Self.bootTimeout(for: record))
+        try await waitForSSH(record, timeout: timeout ?? Self.bootTimeout(for: record), booting: state != .running)
         return record
     }
 
@@ -445,9 +445,12 @@ public struct EnvironmentService: Sendable {
 
     /// Waits until the guest's sshd sends its banner. Probing is cheap on both sides (no login),
     /// so it is frequent: the wait ends within a fraction of a second of sshd listening.
-    private func waitForSSH(_ record: EnvironmentRecord, timeout: TimeInterval) async throws {
+    /// `booting`: this start booted the guest, so its console (written afresh at each start)
+    /// will say when the guest's network is up, and the probe waits for that.
+    private func waitForSSH(_ record: EnvironmentRecord, timeout: TimeInterval, booting: Bool = false) async throws {
         let deadline = Date().addingTimeInterval(timeout)
-        let probe = SSHBannerProbe(port: record.sshPort)
+        let console = EnvironmentPaths(home: home, name: record.name).consoleLog
+        let probe = SSHBannerProbe(port: record.sshPort, networkUp: booting ? { Self.consoleSaysNetworkUp(console) } : nil)
         while true {
             try Task.checkCancellation()
             if probe.answered(within: 1) { return }
@@ -459,6 +462,12 @@ public struct EnvironmentService: Sendable {
                 throw BurrowError(.failure, "environment '\(record.name)' did not answer on SSH within \(Int(timeout)) s\(consoleTail(record))", hint: "Raise BURROW_BOOT_TIMEOUT, or see the console: burrow logs \(record.name)")
             }
         }
+    }
+
+    /// Whether the console holds the line burrow's `/init` prints once the network is configured.
+    static func consoleSaysNetworkUp(_ console: URL) -> Bool {
+        guard let text = try? Data(contentsOf: console) else { return false }
+        return text.range(of: Data("BURROW-NETWORK-UP".utf8)) != nil
     }
 
     private func consoleTail(_ record: EnvironmentRecord) -> String {

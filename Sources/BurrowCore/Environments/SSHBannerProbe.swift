@@ -12,7 +12,14 @@ import Foundation
 /// oldest dropped past `maximumOpen`). Once the guest answers at all, a refusal (sshd not listening
 /// yet: the connection is closed) comes back at once, so from then on one connection at a time is
 /// kept for up to `connectionLifetime`, time enough for a loaded guest's sshd, and a refused one
-/// is retried 50 ms later. Not safe to share between tasks.
+/// is retried 50 ms later.
+///
+/// slirp still delivers those early connections when it resends their SYNs, closed or not, and
+/// each costs the guest's sshd a process (OpenSSH 9.8 and later exec `sshd-session` for it) just
+/// as the first login needs the CPU. So when `networkUp` can tell that the guest's network is up
+/// (burrow's `/init` says so on the console), no connection is opened before it does, and then
+/// only one at a time; past `networkWait` without that word it falls back to the above. Not safe
+/// to share between tasks.
 public final class SSHBannerProbe {
     private struct Connection {
         let descriptor: Int32
@@ -26,15 +33,26 @@ public final class SSHBannerProbe {
     private let maximumOpen: Int
     /// Between a refused connection and the next: a refusal comes back at once.
     private let retryInterval: TimeInterval = 0.05
+    /// How often `networkUp` is asked while no connection may be opened.
+    private let networkPollInterval: TimeInterval = 0.05
     private var connections: [Connection] = []
     private var lastOpened = Date.distantPast
-    private var guestAnswered = false
+    /// The guest's network is up: a connection made now is answered at once, if only refused.
+    private var guestReachable = false
+    /// Asked until it says yes or `networkWaitEnds`; nil from then on.
+    private var networkUp: (() -> Bool)?
+    private let networkWaitEnds: Date
 
-    public init(port: Int, freshConnectionInterval: TimeInterval = 0.25, connectionLifetime: TimeInterval = 5, maximumOpen: Int = 8) {
+    public init(
+        port: Int, freshConnectionInterval: TimeInterval = 0.25, connectionLifetime: TimeInterval = 5, maximumOpen: Int = 8,
+        networkUp: (() -> Bool)? = nil, networkWait: TimeInterval = 20
+    ) {
         self.port = port
         self.freshConnectionInterval = freshConnectionInterval
         self.connectionLifetime = connectionLifetime
         self.maximumOpen = maximumOpen
+        self.networkUp = networkUp
+        networkWaitEnds = Date().addingTimeInterval(networkWait)
     }
 
     deinit {
@@ -46,8 +64,20 @@ public final class SSHBannerProbe {
         let deadline = Date().addingTimeInterval(duration)
         while true {
             let now = Date()
+            if let networkUp {
+                if networkUp() {
+                    guestReachable = true
+                    self.networkUp = nil
+                } else if now < networkWaitEnds {
+                    guard now < deadline else { return false }
+                    Thread.sleep(until: min(deadline, now.addingTimeInterval(networkPollInterval)))
+                    continue
+                } else {
+                    self.networkUp = nil
+                }
+            }
             closeConnections { now.timeIntervalSince($0.opened) >= connectionLifetime }
-            let opensMore = connections.isEmpty || !guestAnswered
+            let opensMore = connections.isEmpty || !guestReachable
             let nextOpening = lastOpened.addingTimeInterval(connections.isEmpty ? retryInterval : freshConnectionInterval)
             if opensMore, now >= nextOpening {
                 if connections.count >= maximumOpen, let oldest = connections.first?.descriptor {
@@ -114,8 +144,8 @@ public final class SSHBannerProbe {
         guard !finished.isEmpty else { return false }
         // The first answer means the guest's network is up: connections still silent were made
         // before, and slirp would resend their SYNs only seconds from now.
-        let staleToo = !guestAnswered
-        guestAnswered = true
+        let staleToo = !guestReachable
+        guestReachable = true
         closeConnections { staleToo || finished.contains($0.descriptor) }
         return false
     }
