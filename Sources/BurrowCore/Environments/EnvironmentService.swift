@@ -443,8 +443,9 @@ public struct EnvironmentService: Sendable {
 
     // MARK: - Helpers
 
-    /// Waits until the guest's sshd sends its banner. Probing is cheap on both sides (no login),
-    /// so it is frequent: the wait ends within a fraction of a second of sshd listening.
+    /// Waits until the guest's sshd sends its banner. A probe refused while sshd is not listening
+    /// costs the guest nothing and no probe logs in, so probing is frequent: the wait ends
+    /// within a fraction of a second of sshd listening.
     /// `booting`: this start booted the guest, so its console (written afresh at each start)
     /// will say when the guest's network is up, and the probe waits for that.
     private func waitForSSH(_ record: EnvironmentRecord, timeout: TimeInterval, booting: Bool = false) async throws {

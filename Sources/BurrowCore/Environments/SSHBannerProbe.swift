@@ -1,8 +1,9 @@
 import Foundation
 
 /// Waits for an sshd on a 127.0.0.1 port by reading its identification line ("SSH-2.0-…"),
-/// without a key exchange or a login. Waiting for a boot this way costs the guest nothing, where
-/// every trial login costs it a session; the host key is still checked, strictly, by the first
+/// without a key exchange or a login. A connection sshd accepts costs the guest one process (a
+/// fork, or from OpenSSH 9.8 an exec of `sshd-session`) and a refused one nothing, where every
+/// trial login would cost it a session; the host key is still checked, strictly, by the first
 /// real `ssh` that follows.
 ///
 /// qemu's user-mode forwarding accepts every connection on the host side at once, then connects
