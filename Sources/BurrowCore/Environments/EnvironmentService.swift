@@ -455,6 +455,12 @@ public struct EnvironmentService: Sendable {
         while true {
             try Task.checkCancellation()
             if probe.answered(within: 1) { return }
+            if let reason = Self.initFailure(inConsole: console) {
+                throw BurrowError(
+                    .failure, "environment '\(record.name)' cannot boot: \(reason)\(consoleTail(record))",
+                    hint: "burrow's initramfs left a shell on the console (virsh -c \(record.connectURI) console \(record.domainName)); stop it with: burrow stop --force \(record.name)"
+                )
+            }
             let state = try hypervisor.state(ofDomain: record.domainName)
             if state != .running {
                 throw BurrowError(.failure, "environment '\(record.name)' stopped while booting (\(state?.rawValue ?? "gone"))\(consoleTail(record))", hint: "See the whole console with: burrow logs \(record.name)")
@@ -469,6 +475,17 @@ public struct EnvironmentService: Sendable {
     static func consoleSaysNetworkUp(_ console: URL) -> Bool {
         guard let text = try? Data(contentsOf: console) else { return false }
         return text.range(of: Data("BURROW-NETWORK-UP".utf8)) != nil
+    }
+
+    /// The reason burrow's `/init` gave on the console for not booting (its `BURROW-INIT-FAILED`
+    /// line); the console is written afresh at each start, so it is this boot's.
+    static func initFailure(inConsole console: URL) -> String? {
+        guard let data = try? Data(contentsOf: console) else { return nil }
+        let marker = "BURROW-INIT-FAILED"
+        for line in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) where line.hasPrefix(marker) {
+            return line.dropFirst(marker.count).trimmingCharacters(in: .whitespaces)
+        }
+        return nil
     }
 
     private func consoleTail(_ record: EnvironmentRecord) -> String {
