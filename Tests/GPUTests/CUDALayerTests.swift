@@ -113,7 +113,10 @@ private final class ProvisioningGuest: @unchecked Sendable {
             else { return .running }
             let script = Self.extract("burrow/provision.sh", from: seed)
             lock.withLock { collected.append(script) }
-            try? Data("BURROW-PROVISION-OK\n".utf8).write(to: URL(fileURLWithPath: console))
+            // Package managers write progress bars and colours, and programs any bytes at all:
+            // a console that is not valid UTF-8 still reports the result.
+            let output = Data("Setting up cuda-toolkit \u{1B}[1m50%\u{1B}[0m\r\n".utf8) + Data([0xFF, 0xFE, 0x0A]) + Data("BURROW-PROVISION-OK\n".utf8)
+            try? output.write(to: URL(fileURLWithPath: console))
             return .stopped
         }
     }

@@ -29,12 +29,14 @@ import Testing
         let sandbox = try await EnvironmentSandbox()
         _ = try await sandbox.create("broken")
         let console = EnvironmentPaths(home: sandbox.home, name: "broken").consoleLog
-        try Data("Run /init as init process\r\nBURROW-INIT-FAILED no disk with serial burrow-root\r\nburrow-init: this environment cannot boot\r\n".utf8).write(to: console)
+        try Data("Run /init as init process\r\nBURROW-INIT-FAILED no disk with serial burrow-root\r\nburrow-init: this environment cannot boot\r\n/ # \u{1B}[6n\u{1B}]0;title\u{07}\r\n".utf8).write(to: console)
         let started = Date()
         let error = await #expect(throws: BurrowError.self) { try await sandbox.service().start("broken", timeout: 60) }
         #expect(Date().timeIntervalSince(started) < 30)
         #expect(error?.message.contains("cannot boot: no disk with serial burrow-root") == true)
         #expect(error?.hint?.contains("burrow stop --force broken") == true)
+        // The guest's terminal queries and titles are not passed on to the user's terminal.
+        #expect(error?.message.contains("\u{1B}") == false && error?.message.contains("/ #") == true)
     }
 
     @Test func onlyTheMarkedLineCounts() throws {

@@ -483,14 +483,14 @@ public struct EnvironmentService: Sendable {
         guard let data = try? Data(contentsOf: console) else { return nil }
         let marker = "BURROW-INIT-FAILED"
         for line in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) where line.hasPrefix(marker) {
-            return line.dropFirst(marker.count).trimmingCharacters(in: .whitespaces)
+            return TerminalText.sanitized(line.dropFirst(marker.count)).trimmingCharacters(in: .whitespaces)
         }
         return nil
     }
 
+    /// The console's last lines, fit to print (see `TerminalText`).
     private func consoleTail(_ record: EnvironmentRecord) -> String {
-        let log = (try? String(contentsOf: EnvironmentPaths(home: home, name: record.name).consoleLog, encoding: .utf8)) ?? ""
-        let lines = log.split(separator: "\n", omittingEmptySubsequences: true).suffix(8)
+        let lines = TerminalText.lastLines(of: EnvironmentPaths(home: home, name: record.name).consoleLog, count: 8)
         return lines.isEmpty ? "" : "; console ends with:\n  " + lines.joined(separator: "\n  ")
     }
 
