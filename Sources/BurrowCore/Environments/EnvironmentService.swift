@@ -457,16 +457,16 @@ public struct EnvironmentService: Sendable {
             if probe.answered(within: 1) { return }
             if let reason = Self.initFailure(inConsole: console) {
                 throw BurrowError(
-                    .failure, "environment '\(record.name)' cannot boot: \(reason)\(consoleTail(record))",
+                    .failure, "environment '\(record.name)' cannot boot: \(reason)\(consoleTail(console))",
                     hint: "burrow's initramfs left a shell on the console (virsh -c \(record.connectURI) console \(record.domainName)); stop it with: burrow stop --force \(record.name)"
                 )
             }
             let state = try hypervisor.state(ofDomain: record.domainName)
             if state != .running {
-                throw BurrowError(.failure, "environment '\(record.name)' stopped while booting (\(state?.rawValue ?? "gone"))\(consoleTail(record))", hint: "See the whole console with: burrow logs \(record.name)")
+                throw BurrowError(.failure, "environment '\(record.name)' stopped while booting (\(state?.rawValue ?? "gone"))\(consoleTail(console))", hint: "See the whole console with: burrow logs \(record.name)")
             }
             if Date() >= deadline {
-                throw BurrowError(.failure, "environment '\(record.name)' did not answer on SSH within \(Int(timeout)) s\(consoleTail(record))", hint: "Raise BURROW_BOOT_TIMEOUT, or see the console: burrow logs \(record.name)")
+                throw BurrowError(.failure, "environment '\(record.name)' did not answer on SSH within \(Int(timeout)) s\(consoleTail(console))", hint: "Raise BURROW_BOOT_TIMEOUT, or see the console: burrow logs \(record.name)")
             }
         }
     }
@@ -489,8 +489,8 @@ public struct EnvironmentService: Sendable {
     }
 
     /// The console's last lines, fit to print (see `TerminalText`).
-    private func consoleTail(_ record: EnvironmentRecord) -> String {
-        let lines = TerminalText.lastLines(of: EnvironmentPaths(home: home, name: record.name).consoleLog, count: 8)
+    private func consoleTail(_ console: URL) -> String {
+        let lines = TerminalText.lastLines(of: console, count: 8)
         return lines.isEmpty ? "" : "; console ends with:\n  " + lines.joined(separator: "\n  ")
     }
 

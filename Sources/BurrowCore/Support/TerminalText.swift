@@ -15,9 +15,7 @@ public enum TerminalText {
             switch value {
             case 0x1B:
                 index = endOfEscapeSequence(in: scalars, after: index)
-            case 0x09:
-                result.append(scalars[index - 1])
-            case 0x00..<0x20, 0x7F..<0xA0:
+            case 0x00..<0x09, 0x0A..<0x20, 0x7F..<0xA0:
                 continue
             default:
                 result.append(scalars[index - 1])
