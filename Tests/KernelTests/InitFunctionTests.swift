@@ -178,4 +178,119 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root.path("run/systemd/system/\(mask)").path) == "/dev/null")
         }
     }
+
+    private func startSSHDThisBoot(root: URL, mounted: Bool = true) async throws {
+        let functions = ["root_has", "make_root_dir", "error", "set_root_mode_later", "root_file_target", "write_root_file", "start_sshd_this_boot"]
+        let globals = "ROOT='\(root.path)'\nroot_run_mounted=\(mounted ? 1 : 0)\nunit=ssh.service\nunit_dir=lib/systemd/system"
+        let output = try await runInitFunctions(functions, globals: globals, call: "start_sshd_this_boot")
+        #expect(output.status == 0 && output.standardOutput.isEmpty, "\(output.standardOutput)\(output.standardError)")
+    }
+
+    /// An installed sshd that the image does not enable is wanted for the boot, in /run only.
+    @Test func sshdIsWantedForTheBootWhateverTheImageEnables() async throws {
+        let root = try TemporaryDirectory(prefix: "burrow-init-root")
+        try writeText("[Service]\nExecStart=/usr/sbin/sshd -D\n", to: root.path("lib/systemd/system/ssh.service"))
+        try await startSSHDThisBoot(root: root.url, mounted: false)
+        #expect(!FileManager.default.fileExists(atPath: root.path("run").path))
+
+        try await startSSHDThisBoot(root: root.url)
+        let want = root.path("run/systemd/system/multi-user.target.wants/ssh.service").path
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: want) == "/lib/systemd/system/ssh.service")
+        #expect(!FileManager.default.fileExists(atPath: root.path("etc").path))
+    }
+
+    /// An enabled socket serves sshd instead: one handing its listener over (Ubuntu's) listens
+    /// early; one starting an sshd per connection keeps the port to itself.
+    @Test func anEnabledSSHSocketServesInsteadOfTheService() async throws {
+        for accept in ["no", "yes"] {
+            let root = try TemporaryDirectory(prefix: "burrow-init-root")
+            try writeText("[Service]\nExecStart=/usr/sbin/sshd -D\n", to: root.path("lib/systemd/system/ssh.service"))
+            try writeText("[Unit]\nBefore=sockets.target ssh.service\n[Socket]\nListenStream=22\nAccept=\(accept)\n", to: root.path("lib/systemd/system/ssh.socket"))
+            try FileManager.default.createDirectory(at: root.path("etc/systemd/system/sockets.target.wants"), withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: root.path("etc/systemd/system/sockets.target.wants/ssh.socket").path, withDestinationPath: "/lib/systemd/system/ssh.socket")
+
+            try await startSSHDThisBoot(root: root.url)
+            #expect(!FileManager.default.fileExists(atPath: root.path("run/systemd/system/multi-user.target.wants").path))
+            let dropIn = root.path("run/systemd/system/ssh.socket.d/burrow-early.conf")
+            if accept == "no" {
+                #expect(try String(contentsOf: dropIn, encoding: .utf8).contains("DefaultDependencies=no\n"))
+            } else {
+                #expect(!FileManager.default.fileExists(atPath: dropIn.path))
+            }
+        }
+    }
+
+    /// The sshd configuration `apply_ssh` leaves in a root holding `files`, nil when it has none.
+    private func sshdConfigAfterApplySSH(_ files: [String: String]) async throws -> String? {
+        let root = try TemporaryDirectory(prefix: "burrow-init-root")
+        for (path, text) in files { try writeText(text, to: root.path(path)) }
+        let seed = try TemporaryDirectory(prefix: "burrow-init-seed")
+        try writeText("private\n", to: seed.path("burrow/ssh/ssh_host_ed25519_key"))
+        try writeText("public\n", to: seed.path("burrow/ssh/ssh_host_ed25519_key.pub"))
+        let functions = ["make_root_dir", "error", "fail", "set_root_mode_later", "root_file_target", "write_root_file", "apply_ssh"]
+        let output = try await runInitFunctions(functions, globals: "ROOT='\(root.url.path)'\nSEED='\(seed.url.path)'", call: "apply_ssh")
+        #expect(output.status == 0 && output.standardOutput.isEmpty, "\(output.standardOutput)\(output.standardError)")
+        #expect(FileManager.default.fileExists(atPath: root.path("etc/ssh/sshd_config.d/burrow.conf").path))
+        return try? String(contentsOf: root.path("etc/ssh/sshd_config"), encoding: .utf8)
+    }
+
+    /// burrow.conf is included first whatever configuration the image has, and sshd keeps the
+    /// image's own settings after it.
+    @Test func sshdReadsBurrowsSettingsFirst() async throws {
+        let include = "Include /etc/ssh/sshd_config.d/*.conf\n"
+        let debian = include + "KbdInteractiveAuthentication no\nSubsystem sftp /usr/lib/openssh/sftp-server\n"
+        #expect(try await sshdConfigAfterApplySSH(["etc/ssh/sshd_config": debian]) == debian)
+        let withoutInclude = "Port 22\nSubsystem sftp /usr/libexec/sftp-server\n"
+        #expect(try await sshdConfigAfterApplySSH(["etc/ssh/sshd_config": withoutInclude]) == include + withoutInclude)
+        // openSUSE: defaults in /usr/etc, read only where /etc has no configuration.
+        let vendor = include + "Include /usr/etc/ssh/sshd_config.d/*.conf\nUsePAM yes\n"
+        #expect(try await sshdConfigAfterApplySSH(["usr/etc/ssh/sshd_config": vendor]) == nil)
+        let vendorWithoutInclude = "UsePAM yes\n"
+        #expect(try await sshdConfigAfterApplySSH(["usr/etc/ssh/sshd_config": vendorWithoutInclude]) == include + "Include /usr/etc/ssh/sshd_config\n")
+        #expect(try await sshdConfigAfterApplySSH([:]) == include + "Subsystem sftp internal-sftp\n")
+    }
+
+    /// Runs `apply_user` (then `set_root_modes`, as root) for the host user `user` (uid 1001,
+    /// gid 1002) against `root`.
+    private func applyUser(_ user: String, root: URL) async throws {
+        let seed = try TemporaryDirectory(prefix: "burrow-init-seed")
+        try writeText("ssh-ed25519 KEY host\n", to: seed.path("burrow/ssh/authorized_keys"))
+        let functions = [
+            "error", "fail", "root_executable", "append_missing", "make_root_dir", "set_root_mode_later", "root_file_target", "write_root_file", "write_root_text",
+            "set_root_modes", "take_host_ids", "apply_user",
+        ]
+        let globals = "ROOT='\(root.path)'\nSEED='\(seed.url.path)'\nBURROW_USER=\(user)\nBURROW_UID=1001\nBURROW_GID=1002\npending_modes="
+        let output = try await runInitFunctions(functions, globals: globals, call: getuid() == 0 ? "apply_user && set_root_modes" : "apply_user")
+        #expect(output.status == 0, "\(output.standardOutput)\(output.standardError)")
+    }
+
+    /// A user of the host user's name already in the image takes the host's ids, keeps its home,
+    /// and gets the key there; other users stay as they are.
+    @Test func anImagesUserOfTheSameNameTakesTheHostsIDs() async throws {
+        let root = try TemporaryDirectory(prefix: "burrow-init-root")
+        try writeText("root:x:0:0:root:/root:/bin/sh\nubuntu:x:1000:1000:Ubuntu:/home/ubuntu:/bin/sh\nsvc:x:998:998::/srv/svc:/bin/sh\n", to: root.path("etc/passwd"))
+        try writeText("root:x:0:\nubuntu:x:1000:\nsvc:x:998:\n", to: root.path("etc/group"))
+        try writeText("notes\n", to: root.path("home/ubuntu/notes.txt"))
+        try FileManager.default.createDirectory(at: root.path("srv/svc"), withIntermediateDirectories: true)
+
+        try await applyUser("ubuntu", root: root.url)
+        #expect(try String(contentsOf: root.path("etc/passwd"), encoding: .utf8) == "root:x:0:0:root:/root:/bin/sh\nubuntu:x:1001:1002:Ubuntu:/home/ubuntu:/bin/sh\nsvc:x:998:998::/srv/svc:/bin/sh\n")
+        #expect(try String(contentsOf: root.path("etc/group"), encoding: .utf8) == "root:x:0:\nubuntu:x:1002:\nsvc:x:998:\n")
+        #expect(FileManager.default.fileExists(atPath: root.path("home/ubuntu/.ssh/authorized_keys").path))
+        if getuid() == 0 {
+            let owner = try FileManager.default.attributesOfItem(atPath: root.path("home/ubuntu/notes.txt").path)[.ownerAccountID] as? NSNumber
+            #expect(owner?.intValue == 1001)
+        }
+
+        // The key goes to the home the image gives the user, not to /home/NAME.
+        try await applyUser("svc", root: root.url)
+        #expect(try String(contentsOf: root.path("etc/passwd"), encoding: .utf8).contains("\nsvc:x:1001:1002::/srv/svc:/bin/sh\n"))
+        #expect(FileManager.default.fileExists(atPath: root.path("srv/svc/.ssh/authorized_keys").path))
+        #expect(!FileManager.default.fileExists(atPath: root.path("home/svc").path))
+
+        // A new user gets the host's ids and /home/NAME.
+        try await applyUser("alice", root: root.url)
+        #expect(try String(contentsOf: root.path("etc/passwd"), encoding: .utf8).hasSuffix("\nalice:*:1001:1002::/home/alice:/bin/sh\n"))
+        #expect(FileManager.default.fileExists(atPath: root.path("home/alice/.ssh/authorized_keys").path))
+    }
 }
