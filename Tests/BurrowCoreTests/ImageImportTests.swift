@@ -163,8 +163,34 @@ final class ImportSandbox {
         var tar = TarballBuilder()
         tar.directory("root.x86_64/", mode: 0o755)
         tar.file("root.x86_64/etc/hostname", "arch")
-        let result = try await sandbox.importTarball(try tar.write(to: sandbox.directory.path("bootstrap.tar")), strip: 1)
+        let tarball = try tar.write(to: sandbox.directory.path("bootstrap.tar"))
+        let error = await #expect(throws: BurrowError.self) { try await sandbox.importTarball(tarball) }
+        #expect(error?.message.contains("inside the folder root.x86_64/") == true)
+        #expect(error?.hint?.contains("--strip-components 1") == true)
+        try sandbox.expectNothingLeftBehind()
+
+        let result = try await sandbox.importTarball(tarball, strip: 1)
         #expect(try sandbox.inspector(for: result).contents("/etc/hostname") == "arch")
+    }
+
+    /// `docker save` and OCI layouts hold layers, not a tree; importing one says how to get a tree.
+    @Test func aContainerImageArchiveIsRefusedWithTheWayToExportOne() async throws {
+        let sandbox = try ImportSandbox()
+        var saved = TarballBuilder()
+        saved.file("manifest.json", "[]")
+        saved.file("repositories", "{}")
+        saved.file("0123abcd/layer.tar", "layer")
+        var layout = TarballBuilder()
+        layout.file("oci-layout", "{}")
+        layout.file("index.json", "{}")
+        layout.file("blobs/sha256/0123abcd", "layer")
+        for (name, tar) in [("saved.tar", saved), ("layout.tar", layout)] {
+            let tarball = try tar.write(to: sandbox.directory.path(name))
+            let error = await #expect(throws: BurrowError.self) { try await sandbox.importTarball(tarball) }
+            #expect(error?.kind == .invalidInput && error?.message.contains("container image archive") == true)
+            #expect(error?.hint?.contains("docker export") == true)
+            try sandbox.expectNothingLeftBehind()
+        }
     }
 }
 

@@ -220,18 +220,40 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         }
     }
 
-    /// The sshd configuration `apply_ssh` leaves in a root holding `files`, nil when it has none.
-    private func sshdConfigAfterApplySSH(_ files: [String: String]) async throws -> String? {
+    /// Runs `apply_ssh` `boots` times against a root holding `files`; returns the root.
+    private func rootAfterApplySSH(_ files: [String: String], boots: Int = 1) async throws -> TemporaryDirectory {
         let root = try TemporaryDirectory(prefix: "burrow-init-root")
         for (path, text) in files { try writeText(text, to: root.path(path)) }
         let seed = try TemporaryDirectory(prefix: "burrow-init-seed")
         try writeText("private\n", to: seed.path("burrow/ssh/ssh_host_ed25519_key"))
         try writeText("public\n", to: seed.path("burrow/ssh/ssh_host_ed25519_key.pub"))
         let functions = ["make_root_dir", "error", "fail", "set_root_mode_later", "root_file_target", "write_root_file", "apply_ssh"]
-        let output = try await runInitFunctions(functions, globals: "ROOT='\(root.url.path)'\nSEED='\(seed.url.path)'", call: "apply_ssh")
-        #expect(output.status == 0 && output.standardOutput.isEmpty, "\(output.standardOutput)\(output.standardError)")
+        for _ in 0..<boots {
+            let output = try await runInitFunctions(functions, globals: "ROOT='\(root.url.path)'\nSEED='\(seed.url.path)'", call: "apply_ssh")
+            #expect(output.status == 0 && output.standardOutput.isEmpty, "\(output.standardOutput)\(output.standardError)")
+        }
+        return root
+    }
+
+    /// The sshd configuration `apply_ssh` leaves in a root holding `files`, nil when it has none.
+    private func sshdConfigAfterApplySSH(_ files: [String: String]) async throws -> String? {
+        let root = try await rootAfterApplySSH(files)
         #expect(FileManager.default.fileExists(atPath: root.path("etc/ssh/sshd_config.d/burrow.conf").path))
         return try? String(contentsOf: root.path("etc/ssh/sshd_config"), encoding: .utf8)
+    }
+
+    /// The host forwards port 22, so an sshd configured for another port listens on 22 too,
+    /// boot after boot.
+    @Test func sshdListensOnPort22WhateverElseItListensOn() async throws {
+        let include = "Include /etc/ssh/sshd_config.d/*.conf\n"
+        func addsPort22(_ files: [String: String]) async throws -> Bool {
+            let root = try await rootAfterApplySSH(files, boots: 2)
+            return try String(contentsOf: root.path("etc/ssh/sshd_config.d/burrow.conf"), encoding: .utf8).contains("\nPort 22\n")
+        }
+        #expect(try await addsPort22(["etc/ssh/sshd_config": include + "Port 2222\n"]))
+        #expect(try await addsPort22(["etc/ssh/sshd_config": include, "etc/ssh/sshd_config.d/10-port.conf": "  port 2200\n"]))
+        #expect(try await !addsPort22(["etc/ssh/sshd_config": include + "Port 2222\nPort 22\n"]))
+        #expect(try await !addsPort22(["etc/ssh/sshd_config": include + "#Port 22\n"]))
     }
 
     /// burrow.conf is included first whatever configuration the image has, and sshd keeps the

@@ -173,6 +173,7 @@ public struct ImageImporter: Sendable {
         guard writer.entriesWritten > 0 else {
             throw BurrowError(.invalidInput, "\(request.source) holds no files", hint: "Check that it is a rootfs tarball (and that --strip-components is right).")
         }
+        if let mistake = Self.notARootFilesystem(request, contains: writer.contains, topLevelNames: writer.topLevelNames) { throw mistake }
         do {
             try filesystem.close()
         } catch let error as Ext4Error where error.code == Int(ENOSPC) {
@@ -229,6 +230,26 @@ public struct ImageImporter: Sendable {
         guard digest.count == 64, digest.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) else {
             throw BurrowError(.invalidInput, "'\(digest)' is not a sha256 digest", hint: "Give 64 hexadecimal digits.")
         }
+    }
+
+    /// Archives that hold a root filesystem in another shape, which an import would keep as an
+    /// image no environment can boot: a container image archive (layers, not a tree) and a tree
+    /// wrapped in one folder (Arch's `root.x86_64/`). Nil for anything with a top-level /etc.
+    static func notARootFilesystem(_ request: ImportRequest, contains: (String) -> Bool, topLevelNames: [String]) -> BurrowError? {
+        if contains("/etc") { return nil }
+        if contains("/oci-layout") || (contains("/manifest.json") && contains("/repositories")) {
+            return BurrowError(
+                .invalidInput, "\(request.source) is a container image archive (docker save or an OCI layout), not a root filesystem",
+                hint: "Export a container's filesystem and import that: docker export $(docker create IMAGE) -o rootfs.tar"
+            )
+        }
+        if topLevelNames.count == 1, let folder = topLevelNames.first, contains("/\(folder)/etc") {
+            return BurrowError(
+                .invalidInput, "\(request.source) holds its root filesystem inside the folder \(folder)/",
+                hint: "Import it without that folder: burrow image import \(request.name) \(request.source) --strip-components \(request.stripComponents + 1)"
+            )
+        }
+        return nil
     }
 
     private func notATarball(_ request: ImportRequest, _ error: ArchiveError) -> BurrowError {

@@ -18,13 +18,14 @@ final class ImageTreeWriter {
     private var nodes: [ImagePath: Node]
     private(set) var entriesWritten = 0
 
+    private static let lostAndFound = Array("lost+found".utf8)
+
     init(filesystem: Ext4Filesystem) throws {
         self.filesystem = filesystem
         nodes = [.root: Node(inode: Ext4Filesystem.rootInode, isDirectory: true, isSymlink: false)]
         // mkfs.ext4 leaves lost+found behind; it is the only entry not made by this writer.
-        let lostAndFound = Array("lost+found".utf8)
-        if let inode = try filesystem.lookup(lostAndFound, in: Ext4Filesystem.rootInode) {
-            nodes[ImagePath.root.appending(lostAndFound)] = Node(inode: inode, isDirectory: true, isSymlink: false)
+        if let inode = try filesystem.lookup(Self.lostAndFound, in: Ext4Filesystem.rootInode) {
+            nodes[ImagePath.root.appending(Self.lostAndFound)] = Node(inode: inode, isDirectory: true, isSymlink: false)
         }
     }
 
@@ -87,6 +88,13 @@ final class ImageTreeWriter {
     func contains(_ path: String) -> Bool {
         let components = path.split(separator: "/").map { Array($0.utf8) }
         return nodes[ImagePath(components)] != nil
+    }
+
+    /// The names at the top of the tree written so far, made safe to print; lost+found, which
+    /// every filesystem has, is left out.
+    var topLevelNames: [String] {
+        nodes.keys.filter { $0.components.count == 1 && $0.name != Self.lostAndFound }
+            .map { TerminalText.sanitized(String(decoding: $0.name, as: UTF8.self)) }.sorted()
     }
 
     /// The inode of the directory at `path`, creating missing directories on the way.
