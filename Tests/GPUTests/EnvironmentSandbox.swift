@@ -27,10 +27,8 @@ final class EnvironmentSandbox: @unchecked Sendable {
         home = BurrowHome(root: directory.path("home"))
         try home.prepare()
         hypervisor = FakeHypervisor(guest: guest)
-
-
         database = try BurrowDatabase(path: home.databasePath)
-        try installKernel(version: Self.kernelRelease)
+        try installKernelManifest(in: home, version: Self.kernelRelease)
         let digest = String(repeating: "ab", count: 32)
         try FileManager.default.createDirectory(at: home.imageDirectory(digest: digest), withIntermediateDirectories: true)
         try await ProcessRunner().run("qemu-img", ["create", "-q", "-f", "qcow2", home.baseImagePath(digest: digest).path, "64M"], what: "making a base image")
@@ -38,18 +36,6 @@ final class EnvironmentSandbox: @unchecked Sendable {
             base: BaseImageRecord(digest: digest, virtualSize: 64 << 20, fileSize: 0, createdAt: Date(), guestTraits: guestTraits),
             image: ImageRecord(name: "deb", digest: digest, distro: nil, source: "test", createdAt: Date())
         )
-    }
-
-    /// Writes a kernel folder holding only its manifest (nothing boots here); returns the folder.
-    @discardableResult
-    func installKernel(version: String) throws -> URL {
-        let directory = home.kernelDirectory(version: version)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try KernelManifest(
-            version: version, files: .init(vmlinuz: "vmlinuz", vmlinux: nil, initrd: "initrd.img", modules: "modules.img"),
-            boot: "vmlinuz", source: "test", created: Date()
-        ).write(to: directory)
-        return directory
     }
 
     /// The use cases over their own store connection, as another burrow process would have them.

@@ -13,7 +13,7 @@ import Testing
         let domain = sandbox.home.domainName(for: "a")
         #expect(try #require(sandbox.hypervisor.xml(ofDomain: domain)).contains("/kernels/\(EnvironmentSandbox.kernelRelease)/"))
 
-        let folder = try sandbox.installKernel(version: "6.1.0-100-amd64")
+        let folder = try installKernelManifest(in: sandbox.home, version: "6.1.0-100-amd64")
 
         try await sandbox.start("a")
         let xml = try #require(sandbox.hypervisor.xml(ofDomain: domain))

@@ -272,6 +272,10 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         #expect(try await sshdConfigAfterApplySSH([:]) == include + "Subsystem sftp internal-sftp\n")
     }
 
+    private func owner(_ url: URL) throws -> Int? {
+        (try FileManager.default.attributesOfItem(atPath: url.path)[.ownerAccountID] as? NSNumber)?.intValue
+    }
+
     /// Runs `apply_user` (then `set_root_modes`, as root) for the host user `user` (uid 1001,
     /// gid 1002) against `root`.
     private func applyUser(_ user: String, root: URL) async throws {
@@ -293,22 +297,24 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         try writeText("root:x:0:0:root:/root:/bin/sh\nubuntu:x:1000:1000:Ubuntu:/home/ubuntu:/bin/sh\nsvc:x:998:998::/srv/svc:/bin/sh\n", to: root.path("etc/passwd"))
         try writeText("root:x:0:\nubuntu:x:1000:\nsvc:x:998:\n", to: root.path("etc/group"))
         try writeText("notes\n", to: root.path("home/ubuntu/notes.txt"))
-        try FileManager.default.createDirectory(at: root.path("srv/svc"), withIntermediateDirectories: true)
+        try writeText("data\n", to: root.path("srv/svc/data"))
 
         try await applyUser("ubuntu", root: root.url)
         #expect(try String(contentsOf: root.path("etc/passwd"), encoding: .utf8) == "root:x:0:0:root:/root:/bin/sh\nubuntu:x:1001:1002:Ubuntu:/home/ubuntu:/bin/sh\nsvc:x:998:998::/srv/svc:/bin/sh\n")
         #expect(try String(contentsOf: root.path("etc/group"), encoding: .utf8) == "root:x:0:\nubuntu:x:1002:\nsvc:x:998:\n")
         #expect(FileManager.default.fileExists(atPath: root.path("home/ubuntu/.ssh/authorized_keys").path))
-        if getuid() == 0 {
-            let owner = try FileManager.default.attributesOfItem(atPath: root.path("home/ubuntu/notes.txt").path)[.ownerAccountID] as? NSNumber
-            #expect(owner?.intValue == 1001)
-        }
+        if getuid() == 0 { #expect(try owner(root.path("home/ubuntu/notes.txt")) == 1001) }
 
-        // The key goes to the home the image gives the user, not to /home/NAME.
+        // The key goes to the home the image gives the user, not to /home/NAME; a home outside
+        // /home changes hands, not what it holds.
         try await applyUser("svc", root: root.url)
         #expect(try String(contentsOf: root.path("etc/passwd"), encoding: .utf8).contains("\nsvc:x:1001:1002::/srv/svc:/bin/sh\n"))
         #expect(FileManager.default.fileExists(atPath: root.path("srv/svc/.ssh/authorized_keys").path))
         #expect(!FileManager.default.fileExists(atPath: root.path("home/svc").path))
+        if getuid() == 0 {
+            #expect(try owner(root.path("srv/svc")) == 1001)
+            #expect(try owner(root.path("srv/svc/data")) == 0)
+        }
 
         // A new user gets the host's ids and /home/NAME.
         try await applyUser("alice", root: root.url)

@@ -35,18 +35,6 @@ final class KernelSandbox {
         store = KernelStore(home: home)
     }
 
-    /// Writes a kernel folder holding only its manifest (nothing to boot); returns the folder.
-    @discardableResult
-    func installManifest(version: String, kernelFile: String = "vmlinuz") throws -> URL {
-        let directory = home.kernelDirectory(version: version)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try KernelManifest(
-            version: version, files: .init(vmlinuz: kernelFile, vmlinux: nil, initrd: "initrd.img", modules: "modules.img"),
-            boot: kernelFile, source: "test", created: Date()
-        ).write(to: directory)
-        return directory
-    }
-
     /// Scratch space must be empty once a kernel command has finished, whatever happened.
     func scratchIsEmpty() throws -> Bool {
         try FileManager.default.contentsOfDirectory(atPath: home.scratch.path).isEmpty

@@ -111,7 +111,7 @@ import Testing
     @Test func theNewestReleaseIsCurrent() throws {
         let sandbox = try KernelSandbox()
         for version in ["6.1.0-9-amd64", "6.1.0-26-amd64", "5.10.0-30-amd64"] {
-            try sandbox.installManifest(version: version)
+            try installKernelManifest(in: sandbox.home, version: version)
         }
         // A folder without kernel.json is not a kernel.
         try FileManager.default.createDirectory(at: sandbox.home.kernelDirectory(version: "9.9.9"), withIntermediateDirectories: true)
@@ -124,7 +124,7 @@ import Testing
     /// archive after the original bytes, once.
     @Test func anOlderInitIsReplacedByAppendingTheCurrentOne() throws {
         let sandbox = try KernelSandbox()
-        let directory = try sandbox.installManifest(version: "6.1.0-26-amd64")
+        let directory = try installKernelManifest(in: sandbox.home, version: "6.1.0-26-amd64")
         let original = Data("070701 an older initramfs".utf8)
         try original.write(to: directory.appendingPathComponent("initrd.img"))
 
@@ -143,7 +143,7 @@ import Testing
 
     @Test func aManifestPointingOutsideItsFolderIsRefused() throws {
         let sandbox = try KernelSandbox()
-        try sandbox.installManifest(version: "6.1.0-1-amd64", kernelFile: "../../../etc/passwd")
+        try installKernelManifest(in: sandbox.home, version: "6.1.0-1-amd64", bootFile: "../../../etc/passwd")
         #expect(throws: BurrowError.self) { try sandbox.store.installed() }
     }
 
