@@ -14,8 +14,9 @@ if [ "$(id -u)" != 0 ]; then
     exit 0
 fi
 
-user=burrow-e2e-user
+# A name with a dot and a capital, as hosts whose users come from a directory service have.
 # A regular (not --system) user: its uid is >= 1000 and so free in the guest, like a person's.
+user=Burrow.e2e-user
 id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$user"
 uid=$(id -u "$user")
 # What a login would provide and runuser does not: the session libvirtd's socket folder.

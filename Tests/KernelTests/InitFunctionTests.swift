@@ -321,4 +321,61 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         #expect(try String(contentsOf: root.path("etc/passwd"), encoding: .utf8).hasSuffix("\nalice:*:1001:1002::/home/alice:/bin/sh\n"))
         #expect(FileManager.default.fileExists(atPath: root.path("home/alice/.ssh/authorized_keys").path))
     }
+
+    /// /init takes exactly the user names the host lets through to the seed.
+    @Test func initAndHostAgreeOnGuestUserNames() async throws {
+        let names = [
+            "alice", "root", "first.last", "John", "_svc", "build-bot", "a1", String(repeating: "a", count: 32),
+            "", "1abc", ".hidden", "-x", "DOMAIN\\user", "user@realm", "with space", String(repeating: "a", count: 33), "é",
+        ]
+        for name in names {
+            let quoted = "'" + name.replacingOccurrences(of: "'", with: "'\\''") + "'"
+            let output = try await runInitFunctions(["valid_user_name"], globals: "", call: "valid_user_name \(quoted)")
+            let hostAccepts = (try? GuestIdentity(user: name, uid: 1000, gid: 1000).validate()) != nil
+            #expect((output.status == 0) == hostAccepts, "\(name): /init \(output.status == 0 ? "accepts" : "refuses"), the host \(hostAccepts ? "accepts" : "refuses")")
+        }
+        #expect(throws: BurrowError.self) { try GuestIdentity(user: "DOMAIN\\user", uid: 1000, gid: 1000).validate() }
+        try GuestIdentity(user: "first.last", uid: 1000, gid: 1000).validate()
+    }
+
+    /// The user's sudo rule is in /etc/sudoers.d, which a sudoers shipped with the line commented
+    /// out would never read.
+    @Test func sudoersReadsTheDropInFolder() async throws {
+        for (shipped, read) in [("root ALL=(ALL) ALL\n# @includedir /etc/sudoers.d\n", false), ("@includedir /etc/sudoers.d\n", true), ("#includedir  /etc/sudoers.d", true)] {
+            let root = try TemporaryDirectory(prefix: "burrow-init-root")
+            try writeText("root:x:0:0:root:/root:/bin/sh\n", to: root.path("etc/passwd"))
+            try writeText(shipped, to: root.path("etc/sudoers"))
+            try FileManager.default.createDirectory(at: root.path("etc/sudoers.d"), withIntermediateDirectories: true)
+            try await applyUser("alice", root: root.url)
+            let sudoers = try String(contentsOf: root.path("etc/sudoers"), encoding: .utf8)
+            #expect(sudoers == (read ? shipped : shipped + "#includedir /etc/sudoers.d\n"))
+            #expect(try String(contentsOf: root.path("etc/sudoers.d/burrow"), encoding: .utf8) == "alice ALL=(ALL) NOPASSWD:ALL\n")
+        }
+    }
+
+    /// An image's fstab entries for disks a burrow machine never has are commented out, once;
+    /// the root's line, other mounts and burrow's own block stay.
+    @Test func fstabEntriesForDisksThisMachineLacksAreCommentedOut() async throws {
+        let root = try TemporaryDirectory(prefix: "burrow-init-root")
+        let seed = try TemporaryDirectory(prefix: "burrow-init-seed")
+        try writeText("burrow0 /work 9p trans=virtio 0 0\n", to: seed.path("burrow/fstab"))
+        try writeText("# cloud image\nLABEL=cloudimg-rootfs\t/\text4\tdiscard\t0 1\nLABEL=UEFI\t/boot/efi\tvfat\tumask=0077\t0 1\n UUID=0a1b none swap sw 0 0\n/swap.img none swap sw 0 0\ntmpfs /scratch tmpfs defaults 0 0\n", to: root.path("etc/fstab"))
+        let functions = ["error", "fail", "make_root_dir", "set_root_mode_later", "root_file_target", "write_root_file", "apply_block", "apply_mounts_and_environment"]
+        for _ in 0..<2 {
+            let output = try await runInitFunctions(functions, globals: "ROOT='\(root.url.path)'\nSEED='\(seed.url.path)'", call: "apply_mounts_and_environment")
+            #expect(output.status == 0 && output.standardOutput.isEmpty, "\(output.standardOutput)\(output.standardError)")
+        }
+        #expect(try String(contentsOf: root.path("etc/fstab"), encoding: .utf8) == """
+            # cloud image
+            LABEL=cloudimg-rootfs\t/\text4\tdiscard\t0 1
+            # burrow: this machine has no such disk: LABEL=UEFI\t/boot/efi\tvfat\tumask=0077\t0 1
+            # burrow: this machine has no such disk:  UUID=0a1b none swap sw 0 0
+            /swap.img none swap sw 0 0
+            tmpfs /scratch tmpfs defaults 0 0
+            # burrow-begin
+            burrow0 /work 9p trans=virtio 0 0
+            # burrow-end
+
+            """)
+    }
 }

@@ -91,6 +91,7 @@ public struct EnvironmentService: Sendable {
         let verdict = AcceleratorProbe().choose(explicit: options.accelerator)
         if verdict.accelerator == .tcg, let reason = verdict.reason { announceTCGOnce(reason) }
         let identity = GuestIdentity.current()
+        try identity.validate()
         let userKey = try await ssh.ensureUserKey()
 
         let scratch = try home.makeScratchDirectory(purpose: "create")

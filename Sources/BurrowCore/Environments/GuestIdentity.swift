@@ -15,6 +15,26 @@ public struct GuestIdentity: Sendable, Equatable {
         }
         return GuestIdentity(user: String(cString: name), uid: Int(uid), gid: Int(gid))
     }
+
+    /// The longest user name the guest accepts (that of useradd and most distributions).
+    public static let maximumUserLength = 32
+
+    /// Refuses a user name the guest's passwd, sudoers and sshd cannot all take (burrow's /init
+    /// applies the same rule): letters, digits, '.', '_' and '-', not starting with a digit,
+    /// '.' or '-'. Directory-service names ("DOMAIN\user", "user@realm") are refused here, where
+    /// they would otherwise fail the guest's boot.
+    public func validate() throws {
+        let isLetter = { (byte: UInt8) in (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) }
+        let isAllowed = { (byte: UInt8) in
+            isLetter(byte) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+        }
+        guard let first = user.utf8.first, isLetter(first) || first == UInt8(ascii: "_"), user.utf8.allSatisfy(isAllowed), user.utf8.count <= Self.maximumUserLength else {
+            throw BurrowError(
+                .invalidInput, "your user name '\(TerminalText.sanitized(user))' cannot be the guest user's",
+                hint: "The guest user takes your name and uid; it needs 1–\(Self.maximumUserLength) letters, digits, '.', '_' or '-', starting with a letter or '_'. Run burrow as a user with such a name."
+            )
+        }
+    }
 }
 
 /// Picks free TCP ports on 127.0.0.1. The store's unique constraint on ports is what makes the
