@@ -6,3 +6,6 @@ rc-update add sshd default
 rc-update add devfs sysinit
 rc-update add procfs boot
 rc-update add sysfs boot
+# burrow's initramfs installs the environment's own host key at every boot and removes the rest;
+# without this, sshd's start would generate RSA and ECDSA keys again at every boot.
+echo 'sshd_disable_keygen="yes"' >>/etc/conf.d/sshd

@@ -227,7 +227,7 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         let seed = try TemporaryDirectory(prefix: "burrow-init-seed")
         try writeText("private\n", to: seed.path("burrow/ssh/ssh_host_ed25519_key"))
         try writeText("public\n", to: seed.path("burrow/ssh/ssh_host_ed25519_key.pub"))
-        let functions = ["make_root_dir", "error", "fail", "set_root_mode_later", "root_file_target", "write_root_file", "apply_ssh"]
+        let functions = ["make_root_dir", "error", "fail", "set_root_mode_later", "root_file_target", "write_root_file", "sshd_reads_include", "apply_ssh"]
         for _ in 0..<boots {
             let output = try await runInitFunctions(functions, globals: "ROOT='\(root.url.path)'\nSEED='\(seed.url.path)'", call: "apply_ssh")
             #expect(output.status == 0 && output.standardOutput.isEmpty, "\(output.standardOutput)\(output.standardError)")
@@ -377,5 +377,18 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
             # burrow-end
 
             """)
+    }
+
+    /// OpenSSH before 8.2 has no Include: burrow's settings head sshd_config itself, once.
+    @Test func olderSSHDGetsBurrowsSettingsInline() async throws {
+        let config = "PasswordAuthentication yes\nSubsystem sftp /usr/lib/openssh/sftp-server\n"
+        let old = try await rootAfterApplySSH(["etc/ssh/sshd_config": config, "usr/sbin/sshd": "\u{7f}ELF..OpenSSH_7.6p1 Ubuntu-4..OpenSSH_7.6p1.."], boots: 2)
+        let written = try String(contentsOf: old.path("etc/ssh/sshd_config"), encoding: .utf8)
+        let settings = try String(contentsOf: old.path("etc/ssh/sshd_config.d/burrow.conf"), encoding: .utf8)
+        #expect(written == "# burrow-begin\n" + settings + "# burrow-end\n" + config)
+        #expect(settings.contains("PasswordAuthentication no\n"))
+
+        let current = try await rootAfterApplySSH(["etc/ssh/sshd_config": config, "usr/sbin/sshd": "\u{7f}ELF..OpenSSH_8.2p1.."], boots: 2)
+        #expect(try String(contentsOf: current.path("etc/ssh/sshd_config"), encoding: .utf8) == "Include /etc/ssh/sshd_config.d/*.conf\n" + config)
     }
 }
