@@ -3,6 +3,8 @@
 set -eu
 apk add --no-cache openrc openssh kmod iproute2 sudo busybox-openrc
 rc-update add sshd default
+# burrow's initramfs configures the network before OpenRC runs: sshd's need of net is met.
+echo 'rc_provide="loopback net"' >>/etc/rc.conf
 rc-update add devfs sysinit
 rc-update add procfs boot
 rc-update add sysfs boot

@@ -27,7 +27,9 @@ import Testing
         #expect(report.contains { $0.subject == "disks/in-flight.qcow2" && !$0.fixed })
 
         command.release()
-        let repaired = try await doctor.run(fix: true, lockTimeout: 0.3)
+        // Generous where the lock must be had: a child another test forks in this process holds
+        // copies of its descriptors until it execs, which a loaded machine can stretch.
+        let repaired = try await doctor.run(fix: true, lockTimeout: 30)
         #expect(repaired.contains { $0.subject == "disks/in-flight.qcow2" && $0.fixed })
         #expect(!FileManager.default.fileExists(atPath: unrecorded.path))
     }
@@ -35,12 +37,13 @@ import Testing
     @Test func commandsRunTogetherButNotBesideARepair() async throws {
         let sandbox = try ImportSandbox()
         let first = try await sandbox.home.lockStore(exclusive: false)
-        let second = try await sandbox.home.lockStore(exclusive: false, timeout: 0)
+        // Were shared holders exclusive, this would time out: `first` is held throughout.
+        let second = try await sandbox.home.lockStore(exclusive: false, timeout: 30)
         second.release()
         first.release()
-        let repair = try await sandbox.home.lockStore(exclusive: true)
+        let repair = try await sandbox.home.lockStore(exclusive: true, timeout: 30)
         await #expect(throws: BurrowError.self) { try await sandbox.home.lockStore(exclusive: false, timeout: 0.2) }
         repair.release()
-        _ = try await sandbox.home.lockStore(exclusive: false, timeout: 0)
+        _ = try await sandbox.home.lockStore(exclusive: false, timeout: 30)
     }
 }
