@@ -30,7 +30,18 @@ chmod 755 "$work"
 mkdir -p "$work/prefix/bin" "$work/prefix/share/burrow"
 cp "$BURROW" "$work/prefix/bin/burrow"
 cp -r "$E2E_ROOT/Templates" "$E2E_ROOT/Distros" "$work/prefix/share/burrow/"
-cp "$ready" "$work/rootfs.tar.zst"
+# The image already has a user of this name, with other ids and a file in its home, as a cloud
+# image's "ubuntu" would: the guest must give that user the host's uid and gid, home included.
+stage="$work/stage"
+mkdir -p "$stage/home/$user"
+zstd -q -dc "$ready" >"$work/rootfs.tar"
+tar -xf "$work/rootfs.tar" -C "$stage" ./etc/passwd ./etc/group
+echo "$user:x:4242:4242::/home/$user:/bin/sh" >>"$stage/etc/passwd"
+echo "$user:x:4242:" >>"$stage/etc/group"
+echo notes >"$stage/home/$user/notes"
+chown -R 4242:4242 "$stage/home/$user"
+tar -rf "$work/rootfs.tar" -C "$stage" --numeric-owner ./etc/passwd ./etc/group "./home/$user"
+zstd -q --rm "$work/rootfs.tar" -o "$work/rootfs.tar.zst"
 chmod -R a+rX "$work/prefix" "$work/rootfs.tar.zst"
 # Under /tmp on purpose: the guest's systemd-tmpfiles empties its own /tmp while shares mount.
 workspace="$work/workspace"
@@ -82,6 +93,8 @@ check "burrow ls shows a 9p share" shows_9p
 echo "workspace ownership (boots the guest)"
 start=$(date +%s)
 check "the guest user has the user's name and uid" guest_user_is_user
+check "… though the image had that user with other ids: its home's files are the user's" \
+    test "$(burrow exec dev -- stat -c %u:%g "/home/$user/notes")" = "$uid:$(id -g "$user")"
 echo "       (first exec, boot included: $(( $(date +%s) - start )) s)"
 check "qemu runs as the user" pgrep -u "$user" -f "guest=$domain"
 check "a file the guest user creates belongs to the host user" guest_file_is_users
