@@ -7,12 +7,19 @@ struct ImageImport: AsyncParsableCommand {
         commandName: "import",
         abstract: "Import a rootfs tarball as a base image.",
         discussion: """
-            SOURCE is a local .tar, .tar.gz, .tar.xz, .tar.zst or .wsl file, or an http(s) or
-            file URL. Importing the same bytes again reuses the cached image.
+            SOURCE is a local .tar, .tar.gz, .tar.xz, .tar.zst or .wsl file, or an
+            http(s) or file URL. Importing the same bytes again reuses the cached
+            image. A container image archive (docker save, OCI layout) is refused:
+            import the output of docker export instead.
 
             Examples:
               burrow image import deb12 ./debian-12-rootfs.tar.zst
-              burrow image import alpine https://example.org/alpine-minirootfs.tar.gz --sha256 <hex>
+              burrow image import alpine https://example.org/alpine.tar.gz \\
+                --sha256 <hex>
+              burrow image import arch ./archlinux-bootstrap.tar.zst \\
+                --strip-components 1
+              docker export $(docker create fedora:42) -o fedora.tar
+              burrow image import fedora fedora.tar
             """
     )
 
