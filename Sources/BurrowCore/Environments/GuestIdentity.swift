@@ -24,11 +24,9 @@ public struct GuestIdentity: Sendable, Equatable {
     /// '.' or '-'. Directory-service names ("DOMAIN\user", "user@realm") are refused here, where
     /// they would otherwise fail the guest's boot.
     public func validate() throws {
-        let isLetter = { (byte: UInt8) in (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) }
-        let isAllowed = { (byte: UInt8) in
-            isLetter(byte) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
-        }
-        guard let first = user.utf8.first, isLetter(first) || first == UInt8(ascii: "_"), user.utf8.allSatisfy(isAllowed), user.utf8.count <= Self.maximumUserLength else {
+        let startsWell = user.first.map { $0 == "_" || ($0.isASCII && $0.isLetter) } == true
+        let allowed = user.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+        guard startsWell, allowed, user.utf8.count <= Self.maximumUserLength else {
             throw BurrowError(
                 .invalidInput, "your user name '\(TerminalText.sanitized(user))' cannot be the guest user's",
                 hint: "The guest user takes your name and uid; it needs 1–\(Self.maximumUserLength) letters, digits, '.', '_' or '-', starting with a letter or '_'. Run burrow as a user with such a name."

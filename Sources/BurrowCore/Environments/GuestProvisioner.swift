@@ -88,7 +88,7 @@ public struct GuestProvisioner: Sendable {
         // Whatever else the guest wrote there, a byte that is not UTF-8 must not hide the line.
         let log = String(decoding: (try? Data(contentsOf: console)) ?? Data(), as: UTF8.self)
         guard log.contains("BURROW-PROVISION-OK") else {
-            let tail = TerminalText.lastLines(of: console, count: 25).joined(separator: "\n  ")
+            let tail = TerminalText.lastLines(in: log, count: 25).joined(separator: "\n  ")
             throw BurrowError(.failure, "provisioning (\(layer.purpose)) failed; the guest console ends with:\n  \(tail)", hint: "Nothing was kept. Fix the step (or the guest's network access to its package mirror) and retry.")
         }
         let layerPath = home.layerFile(layer)

@@ -27,8 +27,12 @@ public enum TerminalText {
     /// The last `count` lines of a file a guest wrote (its console), sanitized, blank ones left
     /// out; none when it cannot be read. Bytes that are not UTF-8 become replacement characters.
     public static func lastLines(of file: URL, count: Int) -> [String] {
-        let data = (try? Data(contentsOf: file)) ?? Data()
-        let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map { sanitized($0) }
+        lastLines(in: String(decoding: (try? Data(contentsOf: file)) ?? Data(), as: UTF8.self), count: count)
+    }
+
+    /// The last `count` lines of `text`, sanitized, blank ones left out.
+    public static func lastLines(in text: String, count: Int) -> [String] {
+        let lines = text.split(whereSeparator: \.isNewline).map { sanitized($0) }
         return Array(lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.suffix(count))
     }
 
