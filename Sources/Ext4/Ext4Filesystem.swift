@@ -188,18 +188,23 @@ public final class Ext4Filesystem {
             try writeInode(target, &inode)
             return
         }
-        if ext2fs_inode_has_valid_blocks2(handle, &inode) != 0 {
-            try check(ext2fs_punch(handle, target, &inode, nil, 0, ~0), "free the blocks of \(display(name))")
+        try release(target, &inode, isDirectory: false, name)
+    }
+
+    /// Removes an empty directory and frees it; the parent loses the link the directory's ".."
+    /// held. The caller empties the directory first.
+    public func removeEmptyDirectory(_ name: [UInt8], in parent: InodeNumber, inode target: InodeNumber) throws {
+        let handle = try open()
+        try check(name.withCString { ext2fs_unlink(handle, parent, $0, target, 0) }, "remove directory \(display(name))")
+        var inode = try readInode(target)
+        inode.i_links_count = 0
+        try release(target, &inode, isDirectory: true, name)
+        var parentInode = try readInode(parent)
+        // A count of 1 means the parent overflowed ext4's link limit (dir_nlink) and is no longer counted.
+        if parentInode.i_links_count > 2 {
+            parentInode.i_links_count -= 1
+            try writeInode(parent, &parentInode)
         }
-        let attributeBlock = blk64_t(inode.i_file_acl) | (blk64_t(inode.osd2.linux2.l_i_file_acl_high) << 32)
-        if attributeBlock != 0 {
-            var remaining: UInt32 = 0
-            try check(ext2fs_adjust_ea_refcount3(handle, attributeBlock, nil, -1, &remaining, target), "release the attributes of \(display(name))")
-            if remaining == 0 { ext2fs_block_alloc_stats2(handle, attributeBlock, -1) }
-        }
-        inode.i_dtime = UInt32(truncatingIfNeeded: inode.i_mtime)
-        try writeInode(target, &inode)
-        ext2fs_inode_alloc_stats2(handle, target, -1, 0)
     }
 
     public func setMetadata(_ metadata: InodeMetadata, of target: InodeNumber) throws {
@@ -278,6 +283,25 @@ public final class Ext4Filesystem {
             status = body()
         }
         try check(status, operation)
+    }
+
+    /// Frees an inode no name refers to any more: its blocks, its share of an attribute block, the inode itself.
+    private func release(_ target: InodeNumber, _ inode: inout ext2_inode, isDirectory: Bool, _ name: [UInt8]) throws {
+        let handle = try open()
+        if ext2fs_inode_has_valid_blocks2(handle, &inode) != 0 {
+            try check(ext2fs_punch(handle, target, &inode, nil, 0, ~0), "free the blocks of \(display(name))")
+        }
+        let attributeBlock = blk64_t(inode.i_file_acl) | (blk64_t(inode.osd2.linux2.l_i_file_acl_high) << 32)
+        if attributeBlock != 0 {
+            var remaining: UInt32 = 0
+            try check(ext2fs_adjust_ea_refcount3(handle, attributeBlock, nil, -1, &remaining, target), "release the attributes of \(display(name))")
+            if remaining == 0 { ext2fs_block_alloc_stats2(handle, attributeBlock, -1) }
+        }
+        // The deletion time, as debugfs sets it: e2fsck reads a small dtime (an old file time
+        // included) as a link in the orphan list, and a zero one as an inode still in use.
+        inode.i_dtime = UInt32(truncatingIfNeeded: time(nil))
+        try writeInode(target, &inode)
+        ext2fs_inode_alloc_stats2(handle, target, -1, isDirectory ? 1 : 0)
     }
 
     private func readInode(_ number: InodeNumber) throws -> ext2_inode {

@@ -173,24 +173,158 @@ final class ImportSandbox {
         #expect(try sandbox.inspector(for: result).contents("/etc/hostname") == "arch")
     }
 
-    /// `docker save` and OCI layouts hold layers, not a tree; importing one says how to get a tree.
-    @Test func aContainerImageArchiveIsRefusedWithTheWayToExportOne() async throws {
+}
+
+/// `docker save` archives and OCI layouts hold layers, not a tree: importing one stacks its layers.
+@Suite struct ContainerImageImportTests {
+    /// Two layers that exercise every rule of stacking: replacement, whiteouts, opaque
+    /// directories, a file replacing a directory, hardlinks, and AUFS bookkeeping to skip.
+    static func layers(in sandbox: ImportSandbox) throws -> (lower: [UInt8], upper: [UInt8]) {
+        var lower = TarballBuilder()
+        lower.file("etc/os-release", "ID=layered")
+        lower.file("usr/bin/tool", "v1", mode: 0o755)
+        lower.file("usr/bin/su", "su", mode: 0o4755)
+        lower.hardlink("usr/bin/su-again", to: "usr/bin/su")
+        lower.file("opt/data/a", "a")
+        lower.file("opt/data/sub/b", "b")
+        lower.file("var/cache/old", "old")
+        lower.file("srv/dir/inner", "inner")
+        lower.file("home/keep", "kept")
+        lower.file("home/gone/deep/file", "gone")
+        var upper = TarballBuilder()
+        upper.file("usr/bin/tool", "v2", mode: 0o755)
+        upper.file("usr/bin/.wh.su")
+        upper.file("var/cache/.wh.old")
+        upper.directory("opt/data")
+        upper.file("opt/data/.wh..wh..opq")
+        upper.file("opt/data/c", "c")
+        upper.file("srv/dir", "now a file")
+        upper.file("etc/.wh..wh.plnk/123.456", "aufs")
+        upper.file("var/.wh.never-there")
+        upper.file("home/.wh.gone")
+        let lowerFile = try lower.write(to: sandbox.directory.path("lower.tar"))
+        let upperFile = try upper.write(to: sandbox.directory.path("upper.tar.gz"), compression: .gzip)
+        return (Array(try Data(contentsOf: lowerFile)), Array(try Data(contentsOf: upperFile)))
+    }
+
+    static func expectStacked(_ image: ImageInspector) throws {
+        #expect(try image.isConsistent())
+        #expect(try image.contents("/etc/os-release") == "ID=layered")
+        #expect(try image.contents("/usr/bin/tool") == "v2")
+        #expect(try !image.exists("/usr/bin/su"))
+        #expect(try image.stat("/usr/bin/su-again")?.links == 1)
+        #expect(try image.listing("/opt/data") == ["c"])
+        #expect(try image.listing("/var/cache").isEmpty)
+        #expect(try image.stat("/srv/dir")?.mode == 0o100644)
+        #expect(try image.contents("/srv/dir") == "now a file")
+        #expect(try image.listing("/home") == ["keep"])
+        #expect(try image.contents("/home/keep") == "kept")
+        #expect(try image.listing("/etc") == ["os-release"])
+        #expect(try !image.listing("/var").contains { $0.hasPrefix(".wh.") })
+    }
+
+    static func sha256(_ bytes: [UInt8], in sandbox: ImportSandbox) throws -> String {
+        let file = sandbox.directory.path("hash-\(UUID().uuidString)")
+        try Data(bytes).write(to: file)
+        return try HashingFileSource.digest(ofFileAt: file.path, progress: SilentProgress())
+    }
+
+    @Test func stacksTheLayersOfADockerSaveArchive() async throws {
         let sandbox = try ImportSandbox()
+        let (lower, upper) = try Self.layers(in: sandbox)
+        let upperDigest = try Self.sha256(upper, in: sandbox)
         var saved = TarballBuilder()
-        saved.file("manifest.json", "[]")
+        saved.file("1111/layer.tar", bytes: lower)
+        saved.file("blobs/sha256/\(upperDigest)", bytes: upper)
+        // Older docker save links a repeated layer to its first copy.
+        saved.symlink("2222/layer.tar", to: "../blobs/sha256/\(upperDigest)")
+        saved.file("config.json", "{}")
         saved.file("repositories", "{}")
-        saved.file("0123abcd/layer.tar", "layer")
+        saved.file("manifest.json", #"[{"Config":"config.json","RepoTags":["layered:1"],"Layers":["1111/layer.tar","2222/layer.tar"]}]"#)
+        let result = try await sandbox.importTarball(try saved.write(to: sandbox.directory.path("saved.tar")))
+        try Self.expectStacked(try sandbox.inspector(for: result))
+        #expect(try sandbox.database.openOperations().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.home.scratch.path).isEmpty)
+    }
+
+    @Test func stacksTheLayersOfTheAmd64ImageOfAnOCILayout() async throws {
+        let sandbox = try ImportSandbox()
+        let (lower, upper) = try Self.layers(in: sandbox)
+        let lowerDigest = try Self.sha256(lower, in: sandbox)
+        let upperDigest = try Self.sha256(upper, in: sandbox)
+        let manifest = Array(#"{"schemaVersion":2,"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:\#(lowerDigest)"},{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:\#(upperDigest)"}]}"#.utf8)
+        let manifestDigest = try Self.sha256(manifest, in: sandbox)
+        let other = Array(#"{"schemaVersion":2,"layers":[]}"#.utf8)
+        let otherDigest = try Self.sha256(other, in: sandbox)
         var layout = TarballBuilder()
-        layout.file("oci-layout", "{}")
-        layout.file("index.json", "{}")
-        layout.file("blobs/sha256/0123abcd", "layer")
-        for (name, tar) in [("saved.tar", saved), ("layout.tar", layout)] {
-            let tarball = try tar.write(to: sandbox.directory.path(name))
-            let error = await #expect(throws: BurrowError.self) { try await sandbox.importTarball(tarball) }
-            #expect(error?.kind == .invalidInput && error?.message.contains("container image archive") == true)
-            #expect(error?.hint?.contains("docker export") == true)
-            try sandbox.expectNothingLeftBehind()
+        layout.file("oci-layout", #"{"imageLayoutVersion":"1.0.0"}"#)
+        layout.file("blobs/sha256/\(lowerDigest)", bytes: lower)
+        layout.file("blobs/sha256/\(upperDigest)", bytes: upper)
+        layout.file("blobs/sha256/\(manifestDigest)", bytes: manifest)
+        layout.file("blobs/sha256/\(otherDigest)", bytes: other)
+        layout.file("index.json", """
+            {"schemaVersion":2,"manifests":[
+              {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:\(otherDigest)","platform":{"architecture":"arm64","os":"linux"}},
+              {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:\(manifestDigest)","platform":{"architecture":"amd64","os":"linux"}},
+              {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:\(otherDigest)","platform":{"architecture":"unknown","os":"unknown"}}
+            ]}
+            """)
+        let result = try await sandbox.importTarball(try layout.write(to: sandbox.directory.path("layout.tar")))
+        try Self.expectStacked(try sandbox.inspector(for: result))
+    }
+
+    enum Damage: String, CaseIterable, CustomTestStringConvertible {
+        case twoImages, missingLayer, layerNotMatchingItsDigest, manifestOfAnotherShape, noAmd64Image
+        var testDescription: String { rawValue }
+    }
+
+    @Test(arguments: Damage.allCases)
+    func aDamagedOrAmbiguousArchiveLeavesNothingBehind(_ damage: Damage) async throws {
+        let sandbox = try ImportSandbox()
+        let (lower, _) = try Self.layers(in: sandbox)
+        let lowerDigest = try Self.sha256(lower, in: sandbox)
+        // No repositories file: images saved untagged have none.
+        var archive = TarballBuilder()
+        archive.file("1111/layer.tar", bytes: lower)
+        let expected: String
+        switch damage {
+        case .twoImages:
+            archive.file("manifest.json", #"[{"RepoTags":["a:1"],"Layers":["1111/layer.tar"]},{"RepoTags":["b:1"],"Layers":["1111/layer.tar"]}]"#)
+            expected = "holds 2 images (a:1; b:1)"
+        case .missingLayer:
+            archive.file("manifest.json", #"[{"Layers":["1111/layer.tar","2222/layer.tar"]}]"#)
+            expected = "its layer 2222/layer.tar is missing"
+        case .layerNotMatchingItsDigest:
+            archive.file("blobs/sha256/\(String(repeating: "0", count: 64))", bytes: lower)
+            archive.file("manifest.json", #"[{"Layers":["blobs/sha256/\#(String(repeating: "0", count: 64))"]}]"#)
+            expected = "does not match its digest"
+        case .manifestOfAnotherShape:
+            archive.file("manifest.json", #"{"Layers":"1111/layer.tar"}"#)
+            expected = "its manifest.json is not what that file should be"
+        case .noAmd64Image:
+            archive.file("oci-layout", "{}")
+            archive.file("index.json", #"{"manifests":[{"digest":"sha256:\#(lowerDigest)","platform":{"architecture":"arm64","os":"linux"}}]}"#)
+            expected = "holds no image for linux/amd64"
         }
+        let tarball = try archive.write(to: sandbox.directory.path("damaged.tar"))
+        let error = await #expect(throws: BurrowError.self) { try await sandbox.importTarball(tarball) }
+        #expect(error?.kind == .invalidInput)
+        #expect(error?.message.contains(expected) == true, "\(error?.message ?? "no error")")
+        try sandbox.expectNothingLeftBehind()
+    }
+
+    @Test func aLayerThatTriesToEscapeIsRefused() async throws {
+        let sandbox = try ImportSandbox()
+        var layer = TarballBuilder()
+        layer.file("etc/ok", "fine")
+        layer.file("../escaped", "x")
+        var saved = TarballBuilder()
+        saved.file("1111/layer.tar", bytes: Array(try Data(contentsOf: try layer.write(to: sandbox.directory.path("layer.tar")))))
+        saved.file("repositories", "{}")
+        saved.file("manifest.json", #"[{"Layers":["1111/layer.tar"]}]"#)
+        let tarball = try saved.write(to: sandbox.directory.path("saved.tar"))
+        await #expect(throws: HostileEntryError.self) { try await sandbox.importTarball(tarball) }
+        try sandbox.expectNothingLeftBehind()
     }
 }
 

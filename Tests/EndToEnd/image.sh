@@ -86,6 +86,42 @@ check "no scratch left after downloads" test -z "$(ls -A "$BURROW_HOME/tmp")"
 kill "$server"
 base="$BURROW_HOME/images/$digest/base.qcow2"
 
+echo "a docker save archive is imported as its stacked layers"
+# The rootfs as the lower layer (zstd, as OCI allows) and an upper layer with a replaced file,
+# a whiteout and an opaque directory, saved the way docker save lays them out.
+python3 - "$tarball" "$work/saved.tar" <<'PY'
+import hashlib, io, json, sys, tarfile
+lower_bytes = open(sys.argv[1], "rb").read()
+upper = io.BytesIO()
+with tarfile.open(fileobj=upper, mode="w") as layer:
+    def add(name, data=b""):
+        info = tarfile.TarInfo(name); info.size = len(data); layer.addfile(info, io.BytesIO(data))
+    add("etc/motd", b"from the upper layer\n")
+    add("etc/.wh.issue.net")
+    add("usr/share/doc/.wh..wh..opq")
+    add("usr/share/doc/burrow-layer", b"only me\n")
+upper_bytes = upper.getvalue()
+upper_digest = hashlib.sha256(upper_bytes).hexdigest()
+manifest = [{"Config": "config.json", "RepoTags": ["deb12:layered"], "Layers": ["lower/layer.tar", "blobs/sha256/" + upper_digest]}]
+with tarfile.open(sys.argv[2], mode="w") as saved:
+    for name, data in [("lower/layer.tar", lower_bytes), ("blobs/sha256/" + upper_digest, upper_bytes), ("config.json", b"{}"),
+                       ("repositories", b"{}"), ("manifest.json", json.dumps(manifest).encode())]:
+        info = tarfile.TarInfo(name); info.size = len(data); saved.addfile(info, io.BytesIO(data))
+PY
+check "the lower layer has what the upper one removes" sh -c "zstd -dc '$tarball' | tar -t | grep -q '^./etc/issue.net$' && zstd -dc '$tarball' | tar -t | grep -q '^./usr/share/doc/bash/'"
+check "import the docker save archive" "$BURROW" image import layered "$work/saved.tar"
+layered=$("$BURROW" image ls --json | python3 -c 'import json,sys; print([i for i in json.load(sys.stdin) if i["name"] == "layered"][0]["digest"])')
+qemu-img convert -O raw "$BURROW_HOME/images/$layered/base.qcow2" "$raw"
+check "the stacked filesystem is clean (e2fsck)" e2fsck -fn "$raw"
+check "the upper layer's file replaced the lower one's" sh -c "debugfs -R 'cat /etc/motd' '$raw' 2>/dev/null | grep -q 'from the upper layer'"
+check "a whiteout removed the lower layer's file" sh -c "! debugfs -R 'stat /etc/issue.net' '$raw' 2>/dev/null | grep -q '^Inode:'"
+check "an opaque directory hides what the lower layer put there" test "$(debugfs -R 'ls -p /usr/share/doc' "$raw" 2>/dev/null | cut -d/ -f6 | grep -v '^\.*$' | tr -d '\n')" = burrow-layer
+check "the lower layer's setuid binaries survive" sh -c "debugfs -R 'stat /usr/bin/su' '$raw' 2>/dev/null | grep -q 'Mode:  04755'"
+check "whiteouts are not written" sh -c "! debugfs -R 'ls /etc' '$raw' 2>/dev/null | grep -q '\.wh\.'"
+rm -f "$raw"
+check "no scratch left after stacking" test -z "$(ls -A "$BURROW_HOME/tmp")"
+"$BURROW" image rm layered >/dev/null
+
 echo "removal"
 check "image rm removes a name" "$BURROW" image rm from-url
 check_fails "image rm of an unknown name is not found" 3 "$BURROW" image rm from-url

@@ -9,8 +9,8 @@ struct ImageImport: AsyncParsableCommand {
         discussion: """
             SOURCE is a local .tar, .tar.gz, .tar.xz, .tar.zst or .wsl file, or an
             http(s) or file URL. Importing the same bytes again reuses the cached
-            image. A container image archive (docker save, OCI layout) is refused:
-            import the output of docker export instead.
+            image. A container image archive (docker save, podman save, an OCI
+            layout in a tar) is imported as its layers stacked, whiteouts applied.
 
             Examples:
               burrow image import deb12 ./debian-12-rootfs.tar.zst
@@ -18,7 +18,7 @@ struct ImageImport: AsyncParsableCommand {
                 --sha256 <hex>
               burrow image import arch ./archlinux-bootstrap.tar.zst \\
                 --strip-components 1
-              docker export $(docker create fedora:42) -o fedora.tar
+              docker save fedora:42 -o fedora.tar
               burrow image import fedora fedora.tar
             """
     )

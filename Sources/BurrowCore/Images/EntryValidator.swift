@@ -34,6 +34,11 @@ public struct ValidatedEntry: Sendable {
     public let content: Content
     public let metadata: InodeMetadata
     public let extendedAttributes: [ExtendedAttribute]
+
+    public var isDirectory: Bool {
+        if case .directory = content { return true }
+        return false
+    }
 }
 
 /// Why an archive entry was refused. Refusing one entry fails the whole import: a tarball that

@@ -92,26 +92,27 @@ public struct ImageImporter: Sendable {
         CrashPoint.reach("import.filesystem-made")
 
         progress.begin("importing", total: inputSize)
-        let (digest, entries, traits) = try fill(rawImage, from: path, request: request, size: size)
+        let written = try fill(rawImage, from: path, request: request, size: size)
         progress.end()
-        if let expected = request.expectedDigest, expected != digest {
-            throw BurrowError(
-                .invalidInput, "checksum mismatch for \(request.source): expected sha256 \(expected), got \(digest)",
-                hint: "The download is corrupt or the checksum is wrong; nothing was imported."
-            )
+        let tree: WrittenTree
+        if let written {
+            tree = written
+        } else {
+            // That pass wrote the archive's own files; the root filesystem is its layers, stacked.
+            try FileManager.default.removeItem(at: rawImage)
+            try await makeEmptyFilesystem(at: rawImage, size: size)
+            tree = try flatten(rawImage, from: path, request: request, size: size, scratch: scratch.url, inputSize: inputSize)
         }
-        guard digest == knownDigest else {
-            throw BurrowError(.failure, "\(path) changed while it was being imported", hint: "Retry once the file is no longer being written.")
-        }
+        try verify(tree.digest, of: request, knownDigest: knownDigest)
 
         let converted = scratch.url.appendingPathComponent("base.qcow2")
         try await runner.run("qemu-img", ["convert", "-W", "-O", "qcow2", "-o", "cluster_size=65536", rawImage.path, converted.path], what: "converting the image to qcow2")
         try FileManager.default.removeItem(at: rawImage)
         CrashPoint.reach("import.converted")
-        let base = try publish(converted, digest: digest, virtualSize: size, traits: traits)
+        let base = try publish(converted, digest: tree.digest, virtualSize: size, traits: tree.traits)
         CrashPoint.reach("import.published")
         let image = try register(request, base: base)
-        return ImportResult(image: image, base: base, reusedCachedImage: false, entries: entries)
+        return ImportResult(image: image, base: base, reusedCachedImage: false, entries: tree.entries)
     }
 
     /// Binds the request's name to an already imported base image with this digest, if there
@@ -144,7 +145,16 @@ public struct ImageImporter: Sendable {
         )
     }
 
-    private func fill(_ rawImage: URL, from path: String, request: ImportRequest, size: Int64) throws -> (digest: String, entries: Int, traits: GuestTraits) {
+    /// What one pass over the input left in the image's filesystem.
+    private struct WrittenTree {
+        let digest: String
+        let entries: Int
+        let traits: GuestTraits
+    }
+
+    /// Writes the archive's entries as the image's tree, hashing the input on the way; nil when
+    /// they turned out to be a container image archive, whose layers `flatten` stacks instead.
+    private func fill(_ rawImage: URL, from path: String, request: ImportRequest, size: Int64) throws -> WrittenTree? {
         let source = try HashingFileSource(path: path, progress: progress)
         let filesystem = try Ext4Filesystem(imagePath: rawImage.path)
         let reader: ArchiveReader
@@ -156,30 +166,93 @@ public struct ImageImporter: Sendable {
         let writer = try ImageTreeWriter(filesystem: filesystem)
         let validator = EntryValidator(stripComponents: request.stripComponents)
         do {
-            while let entry = try reader.nextEntry() {
-                guard let validated = try validator.validate(entry) else { continue }
-                try writer.add(validated, nextDataBlock: reader.nextDataBlock)
+            try explainingFullDisks(size: size) {
+                while let entry = try reader.nextEntry() {
+                    guard let validated = try validator.validate(entry) else { continue }
+                    try writer.add(validated, nextDataBlock: reader.nextDataBlock)
+                }
             }
         } catch let error as ArchiveError {
             throw writer.entriesWritten == 0 ? notATarball(request, error) : BurrowError(
                 .invalidInput, "\(request.source) is damaged or truncated: \(error.message)",
                 hint: "Download it again; nothing was imported."
             )
+        }
+        guard writer.entriesWritten > 0 else {
+            throw BurrowError(.invalidInput, "\(request.source) holds no files", hint: "Check that it is a rootfs tarball (and that --strip-components is right).")
+        }
+        if !writer.contains("/etc") && ContainerImageArchive.isOne(contains: writer.contains) { return nil }
+        if let mistake = Self.wrappedInAFolder(request, contains: writer.contains, topLevelNames: writer.topLevelNames) { throw mistake }
+        try explainingFullDisks(size: size) { try filesystem.close() }
+        return WrittenTree(digest: try source.finish(), entries: writer.entriesWritten, traits: GuestTraits.detect(contains: writer.contains))
+    }
+
+    /// Writes the root filesystem of a container image archive (`docker save`, an OCI layout):
+    /// its files are unpacked into the scratch folder, then its layers are stacked bottom first,
+    /// each checked against the digest its manifest names.
+    private func flatten(_ rawImage: URL, from path: String, request: ImportRequest, size: Int64, scratch: URL, inputSize: Int64) throws -> WrittenTree {
+        progress.begin("unpacking the container image", total: inputSize)
+        let source = try HashingFileSource(path: path, progress: progress)
+        let archive: ContainerImageArchive
+        do {
+            archive = try ContainerImageArchive.unpack(try ArchiveReader(source: source), into: scratch.appendingPathComponent("container"), source: request.source)
+        } catch let error as ArchiveError {
+            throw BurrowError(.invalidInput, "\(request.source) is damaged or truncated: \(error.message)", hint: "Save it again; nothing was imported.")
+        }
+        let digest = try source.finish()
+        progress.end()
+
+        let layers = try archive.layers()
+        let filesystem = try Ext4Filesystem(imagePath: rawImage.path)
+        let writer = try ImageTreeWriter(filesystem: filesystem)
+        var stack = LayerStack(writer: writer)
+        let validator = EntryValidator()
+        for (number, layer) in zip(1..., layers) {
+            let layerSize = (try FileManager.default.attributesOfItem(atPath: layer.file.path)[.size] as? NSNumber)?.int64Value
+            progress.begin("layer \(number) of \(layers.count)", total: layerSize)
+            let layerSource = try HashingFileSource(path: layer.file.path, progress: progress)
+            stack.beginLayer()
+            do {
+                let reader = try ArchiveReader(source: layerSource)
+                try explainingFullDisks(size: size) {
+                    while let entry = try reader.nextEntry() {
+                        guard let validated = try validator.validate(entry) else { continue }
+                        try stack.add(validated, nextDataBlock: reader.nextDataBlock)
+                    }
+                }
+            } catch let error as ArchiveError {
+                throw BurrowError(.invalidInput, "layer \(layer.shownName) of \(request.source) is not a readable tarball: \(error.message)", hint: "Save the image again; nothing was imported.")
+            }
+            if let expected = layer.expectedDigest, try layerSource.finish() != expected {
+                throw BurrowError(.invalidInput, "layer \(layer.shownName) of \(request.source) does not match its digest", hint: "The archive is damaged; save the image again. Nothing was imported.")
+            }
+            progress.end()
+        }
+        try explainingFullDisks(size: size) { try filesystem.close() }
+        return WrittenTree(digest: digest, entries: writer.entriesWritten, traits: GuestTraits.detect(contains: writer.contains))
+    }
+
+    /// Writing into the image's filesystem ran out of room: on the host, or in the filesystem itself.
+    private func explainingFullDisks<Result>(size: Int64, _ body: () throws -> Result) throws -> Result {
+        do {
+            return try body()
         } catch let error as Ext4Error where error.code == Int(ENOSPC) {
             throw BurrowError(.failure, "no space left on the host under \(home.root.path)", hint: "Free some space (burrow image rm, burrow rm) and retry; nothing was imported.")
         } catch let error as Ext4Error where error.isOutOfSpace {
             throw BurrowError(.failure, "the rootfs does not fit in a \(size >> 30) GiB filesystem", hint: "Retry with --size \(2 * (size >> 30))G.")
         }
-        guard writer.entriesWritten > 0 else {
-            throw BurrowError(.invalidInput, "\(request.source) holds no files", hint: "Check that it is a rootfs tarball (and that --strip-components is right).")
+    }
+
+    private func verify(_ digest: String, of request: ImportRequest, knownDigest: String) throws {
+        if let expected = request.expectedDigest, expected != digest {
+            throw BurrowError(
+                .invalidInput, "checksum mismatch for \(request.source): expected sha256 \(expected), got \(digest)",
+                hint: "The download is corrupt or the checksum is wrong; nothing was imported."
+            )
         }
-        if let mistake = Self.notARootFilesystem(request, contains: writer.contains, topLevelNames: writer.topLevelNames) { throw mistake }
-        do {
-            try filesystem.close()
-        } catch let error as Ext4Error where error.code == Int(ENOSPC) {
-            throw BurrowError(.failure, "no space left on the host under \(home.root.path)", hint: "Free some space and retry; nothing was imported.")
+        guard digest == knownDigest else {
+            throw BurrowError(.failure, "\(request.source) changed while it was being imported", hint: "Retry once the file is no longer being written.")
         }
-        return (try source.finish(), writer.entriesWritten, GuestTraits.detect(contains: writer.contains))
     }
 
     /// Moves the finished image into the cache. Its folder appears complete (file synced, then
@@ -232,17 +305,10 @@ public struct ImageImporter: Sendable {
         }
     }
 
-    /// Archives that hold a root filesystem in another shape, which an import would keep as an
-    /// image no environment can boot: a container image archive (layers, not a tree) and a tree
-    /// wrapped in one folder (Arch's `root.x86_64/`). Nil for anything with a top-level /etc.
-    static func notARootFilesystem(_ request: ImportRequest, contains: (String) -> Bool, topLevelNames: [String]) -> BurrowError? {
+    /// A tree wrapped in one folder (Arch's `root.x86_64/`), which an import would keep as an
+    /// image no environment can boot. Nil for anything with a top-level /etc.
+    static func wrappedInAFolder(_ request: ImportRequest, contains: (String) -> Bool, topLevelNames: [String]) -> BurrowError? {
         if contains("/etc") { return nil }
-        if contains("/oci-layout") || (contains("/manifest.json") && contains("/repositories")) {
-            return BurrowError(
-                .invalidInput, "\(request.source) is a container image archive (docker save or an OCI layout), not a root filesystem",
-                hint: "Export a container's filesystem and import that: docker export $(docker create IMAGE) -o rootfs.tar"
-            )
-        }
         if topLevelNames.count == 1, let folder = topLevelNames.first, contains("/\(folder)/etc") {
             return BurrowError(
                 .invalidInput, "\(request.source) holds its root filesystem inside the folder \(folder)/",

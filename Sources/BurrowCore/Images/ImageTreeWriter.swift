@@ -84,6 +84,37 @@ final class ImageTreeWriter {
         if entriesWritten == 1000 { CrashPoint.reach("import.entries") }
     }
 
+    /// Whether `path` was written as a directory (a symlink to one does not count).
+    func isDirectory(_ path: ImagePath) -> Bool {
+        nodes[path]?.isDirectory == true
+    }
+
+    /// The written paths directly inside `directory`.
+    func children(of directory: ImagePath) -> [ImagePath] {
+        nodes.keys.filter { $0.components.count == directory.components.count + 1 && $0.components.starts(with: directory.components) }
+    }
+
+    /// Removes each path and everything written under it; paths never written are skipped.
+    /// Only directories cost a pass over the tree (deepest first, so each is empty when it goes).
+    func remove(_ paths: Set<ImagePath>) throws {
+        let directories = Set(paths.filter { !$0.isRoot && nodes[$0]?.isDirectory == true })
+        var doomed = Array(paths.filter { nodes[$0].map { !$0.isDirectory } ?? false })
+        if !directories.isEmpty {
+            doomed += nodes.keys.filter { path in
+                (0..<path.components.count).contains { directories.contains(ImagePath(Array(path.components[...$0]))) }
+            }
+        }
+        for path in Set(doomed).sorted(by: { $0.components.count > $1.components.count }) {
+            guard let node = nodes[path], let parent = nodes[path.parent] else { continue }
+            if node.isDirectory {
+                try filesystem.removeEmptyDirectory(path.name, in: parent.inode, inode: node.inode)
+            } else {
+                try filesystem.unlink(path.name, in: parent.inode, inode: node.inode)
+            }
+            nodes[path] = nil
+        }
+    }
+
     /// Whether an absolute path (e.g. "/usr/sbin/sshd") was written, without following links.
     func contains(_ path: String) -> Bool {
         let components = path.split(separator: "/").map { Array($0.utf8) }
