@@ -105,7 +105,8 @@ private let AE_IFIFO: UInt32 = 0o010000
 private let AE_IFSOCK: UInt32 = 0o140000
 
 extension ArchiveEntryKind {
-    init(fileType: UInt32) {
+    /// The kind named by `st_mode`'s file-type bits (libarchive's AE_IF* values are the same).
+    public init(fileType: UInt32) {
         switch fileType {
         case AE_IFREG: self = .regular
         case AE_IFDIR: self = .directory

@@ -59,16 +59,18 @@ public final class Ext4Filesystem {
     private let zeroBlock: [UInt8]
     public let blockSize: Int
 
-    public init(imagePath: String) throws {
+    /// Opens the filesystem for writing, or with `readOnly` only for reading (nothing is ever
+    /// written back, so an image another process holds read-only stays untouched).
+    public init(imagePath: String, readOnly: Bool = false) throws {
         Self.registerErrorMessages
         var handle: ext2_filsys?
-        let flags = EXT2_FLAG_RW | EXT2_FLAG_64BITS
+        let flags = (readOnly ? 0 : EXT2_FLAG_RW) | EXT2_FLAG_64BITS
         try Self.check(ext2fs_open2(imagePath, nil, flags, 0, 0, burrow_unix_io_manager(), &handle), "open the filesystem in \(imagePath)")
         guard let handle else { throw Ext4Error(operation: "open \(imagePath)", code: 0, message: "no handle returned") }
         fs = handle
         blockSize = 1024 << Int(handle.pointee.super.pointee.s_log_block_size)
         zeroBlock = [UInt8](repeating: 0, count: blockSize)
-        try check(ext2fs_read_bitmaps(handle), "read the allocation bitmaps")
+        if !readOnly { try check(ext2fs_read_bitmaps(handle), "read the allocation bitmaps") }
     }
 
     deinit {
@@ -230,7 +232,7 @@ public final class Ext4Filesystem {
 
     private static let registerErrorMessages: Void = initialize_ext2_error_table()
 
-    private func open() throws -> ext2_filsys {
+    func open() throws -> ext2_filsys {
         guard let fs else { throw Ext4Error(operation: "use the filesystem", code: 0, message: "it is already closed") }
         return fs
     }
@@ -304,7 +306,7 @@ public final class Ext4Filesystem {
         ext2fs_inode_alloc_stats2(handle, target, -1, isDirectory ? 1 : 0)
     }
 
-    private func readInode(_ number: InodeNumber) throws -> ext2_inode {
+    func readInode(_ number: InodeNumber) throws -> ext2_inode {
         var inode = ext2_inode()
         try check(ext2fs_read_inode(try open(), number, &inode), "read inode \(number)")
         return inode
@@ -327,7 +329,7 @@ public final class Ext4Filesystem {
         }
     }
 
-    private func check(_ status: errcode_t, _ operation: String) throws {
+    func check(_ status: errcode_t, _ operation: String) throws {
         try Self.check(status, operation)
     }
 
@@ -337,7 +339,7 @@ public final class Ext4Filesystem {
         throw Ext4Error(operation: operation, code: Int(status), message: message)
     }
 
-    private func display(_ name: [UInt8]) -> String { String(decoding: name, as: UTF8.self) }
+    func display(_ name: [UInt8]) -> String { String(decoding: name, as: UTF8.self) }
 }
 
 /// Writes one regular file's data; blocks that are entirely zero are left as holes.

@@ -94,6 +94,21 @@ check "start boots it again" "$BURROW" start dev
 check "exec after restart" sh -c "'$BURROW' exec dev -- true"
 check "the rc.local generator runs once there is an rc.local, and the script with it" "$BURROW" exec dev -- sh -c 'test ! -e /run/systemd/system-generators/systemd-rc-local-generator && for i in $(seq 120); do test -e /run/rc-local-ran && exit 0; sleep 1; done; exit 1'
 
+echo "export after a power loss"
+exported=$(mktemp -d /tmp/burrow-e2e-export.XXXXXX)
+check "write a marker and sync" "$BURROW" exec dev -- sh -c 'echo exported-marker >/root/export-marker && sync'
+check_fails "export of a running env is refused" 4 "$BURROW" export dev "$exported/dev.tar.zst"
+domain=$("$BURROW" ls --json | python3 -c 'import json,sys; print([e for e in json.load(sys.stdin) if e["name"]=="dev"][0]["domain"])')
+check "power it off without a shutdown (journal left to replay)" virsh -c "${BURROW_CONNECT:-qemu:///system}" destroy "$domain"
+check "export writes the tarball" sh -c "'$BURROW' export dev '$exported/dev.tar.zst' | grep -q '^Exported dev'"
+check "the tarball holds what the guest synced before the power loss" sh -c "zstd -dc '$exported/dev.tar.zst' | tar -xOf - ./root/export-marker | grep -qx exported-marker"
+check "the tarball keeps setuid and owners" sh -c "zstd -dc '$exported/dev.tar.zst' | tar --numeric-owner -tvf - ./usr/bin/su | grep -q '^-rwsr-xr-x 0/0'"
+check "no partial file or scratch left" sh -c "test \"\$(ls -A '$exported')\" = dev.tar.zst && test -z \"\$(ls -A '$BURROW_HOME/tmp')\""
+check "the tarball imports as an image" "$BURROW" image import exported "$exported/dev.tar.zst"
+"$BURROW" image rm exported >/dev/null
+rm -rf "$exported"
+check "a powered-off env boots again" "$BURROW" start dev
+
 echo "a second environment shares the base"
 check "create another from the same image" "$BURROW" create second --image debian
 check "its overlay backs onto the same base" sh -c "qemu-img info \"\$(cd / && '$BURROW' ls --json | python3 -c 'import json,sys; print([e for e in json.load(sys.stdin) if e[\"name\"]==\"second\"][0][\"disk\"])')\" | grep -q 'backing file: $BURROW_HOME/images/$digest/base.qcow2'"

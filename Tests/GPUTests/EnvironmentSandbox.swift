@@ -69,13 +69,3 @@ final class EnvironmentSandbox: @unchecked Sendable {
         Dictionary(uniqueKeysWithValues: try database.gpuAssignments().map { ($0.address, $0.environment) })
     }
 }
-
-/// The error `body` throws, nil when it returns.
-func outcome(_ body: () async throws -> Void) async -> Error? {
-    do {
-        try await body()
-        return nil
-    } catch {
-        return error
-    }
-}

@@ -1,0 +1,122 @@
+import Archive
+import Ext4
+import Foundation
+
+/// What `export` wrote.
+public struct ExportResult: Sendable, Codable {
+    public let environment: String
+    public let file: String
+    public let entries: Int
+    public let bytes: Int64
+}
+
+extension EnvironmentService {
+    /// Writes a stopped environment's root filesystem as a tarball that `image import` (or WSL,
+    /// or `docker import`) takes back, compressed as the file name says. The disk is read from a
+    /// private raw copy, never touched; the tarball appears under its name only once complete.
+    public func export(_ name: String, to destination: URL, progress: ProgressReporter) async throws -> ExportResult {
+        guard let compression = ArchiveCompression(fileName: destination.lastPathComponent) else {
+            throw BurrowError(.invalidInput, "cannot tell how to write \(destination.lastPathComponent)", hint: "Name the file .tar, .tar.gz, .tar.xz or .tar.zst.")
+        }
+        guard !FileManager.default.fileExists(atPath: destination.path) else {
+            throw BurrowError(.invalidInput, "\(destination.path) already exists", hint: "Remove it or choose another file name.")
+        }
+        let lock = try await home.lockEnvironment(name)
+        defer { lock.release() }
+        let record = try existing(name)
+        let state = try hypervisor.state(ofDomain: record.domainName)
+        guard state == .stopped || state == nil else {
+            throw BurrowError(.wrongState, "environment '\(name)' is \(state?.rawValue ?? "in use"); its disk is only consistent when stopped", hint: "burrow stop \(name) && burrow export \(name) \(destination.path)")
+        }
+        let scratch = try home.makeScratchDirectory(purpose: "export")
+        defer { scratch.release() }
+        let raw = scratch.url.appendingPathComponent("root.raw")
+        progress.begin("reading the disk", total: nil)
+        try await runner.run("qemu-img", ["convert", "-O", "raw", home.diskPath(id: record.diskID).path, raw.path], what: "reading the disk of '\(name)'")
+        progress.end()
+        if try Ext4Filesystem(imagePath: raw.path, readOnly: true).needsJournalRecovery {
+            // The guest stopped without unmounting; the private copy gets its journal replayed.
+            let replay = try await runner.runAllowingFailure("e2fsck", ["-fy", "-E", "journal_only", raw.path])
+            guard replay.status <= 2 else {
+                throw BurrowError(.failure, "the disk of '\(name)' needs a repair e2fsck could not make: \(replay.standardError.trimmingCharacters(in: .whitespacesAndNewlines))", hint: "Start and stop the environment once, then export again.")
+            }
+        }
+
+        let partial = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).partial-\(getpid())")
+        do {
+            let filesystem = try Ext4Filesystem(imagePath: raw.path, readOnly: true)
+            let writer = try ArchiveWriter(path: partial.path, compression: compression)
+            progress.begin("exporting", total: nil)
+            let entries = try FilesystemArchiver(filesystem: filesystem, writer: writer, progress: progress).writeTree()
+            try writer.finish()
+            progress.end()
+            try filesystem.close()
+            guard rename(partial.path, destination.path) == 0 else {
+                throw BurrowError(.failure, "cannot create \(destination.path): \(String(cString: strerror(errno)))")
+            }
+            let bytes = (try FileManager.default.attributesOfItem(atPath: destination.path)[.size] as? NSNumber)?.int64Value ?? 0
+            return ExportResult(environment: name, file: destination.path, entries: entries, bytes: bytes)
+        } catch let error as ArchiveError {
+            try? FileManager.default.removeItem(at: partial)
+            throw BurrowError(.failure, "cannot write \(destination.path): \(error.message)", hint: "Check free space and permissions there; nothing was left behind.")
+        } catch {
+            try? FileManager.default.removeItem(at: partial)
+            throw error
+        }
+    }
+}
+
+/// Writes the tree of an ext4 filesystem into a tar archive, the inverse of `ImageTreeWriter`:
+/// owners, permission bits, times, extended attributes, device numbers, symlinks and hardlinks
+/// as the filesystem stores them. mkfs's lost+found stays behind.
+struct FilesystemArchiver {
+    let filesystem: Ext4Filesystem
+    let writer: ArchiveWriter
+    let progress: ProgressReporter
+
+    /// Writes every entry, parents before their contents; returns how many.
+    func writeTree() throws -> Int {
+        var firstPathOfInode: [InodeNumber: [UInt8]] = [:]
+        var written = 0
+        var directories: [(path: [UInt8], inode: InodeNumber)] = [(Array("./".utf8), Ext4Filesystem.rootInode)]
+        try write(path: Array("./".utf8), inode: Ext4Filesystem.rootInode, status: try filesystem.status(of: Ext4Filesystem.rootInode))
+        written += 1
+        while let directory = directories.popLast() {
+            try Task.checkCancellation()
+            for entry in try filesystem.entries(of: directory.inode) {
+                if directory.inode == Ext4Filesystem.rootInode && entry.name == Array("lost+found".utf8) { continue }
+                let path = directory.path + entry.name
+                let status = try filesystem.status(of: entry.inode)
+                if status.isDirectory {
+                    try write(path: path + [UInt8(ascii: "/")], inode: entry.inode, status: status)
+                    directories.append((path + [UInt8(ascii: "/")], entry.inode))
+                } else if status.links > 1, let first = firstPathOfInode[entry.inode] {
+                    try writer.append(ArchiveEntry(
+                        path: path, kind: .hardlink, permissions: status.permissions, uid: Int64(status.uid), gid: Int64(status.gid),
+                        modificationTime: status.modificationTime, linkTarget: first
+                    ))
+                } else {
+                    if status.links > 1 { firstPathOfInode[entry.inode] = path }
+                    try write(path: path, inode: entry.inode, status: status)
+                }
+                written += 1
+                if written % 512 == 0 { progress.advance(to: Int64(written)) }
+            }
+        }
+        return written
+    }
+
+    private func write(path: [UInt8], inode: InodeNumber, status: InodeStatus) throws {
+        let kind = ArchiveEntryKind(fileType: status.fileType)
+        let entry = ArchiveEntry(
+            path: path, kind: kind, permissions: status.permissions, uid: Int64(status.uid), gid: Int64(status.gid),
+            size: status.isRegularFile ? status.size : 0, modificationTime: status.modificationTime,
+            linkTarget: status.isSymlink ? try filesystem.symlinkTarget(of: inode) : nil,
+            deviceMajor: status.deviceMajor, deviceMinor: status.deviceMinor,
+            extendedAttributes: try filesystem.extendedAttributes(of: inode).map { ExtendedAttribute(name: $0.name, value: $0.value) }
+        )
+        try writer.append(entry) { write in
+            try filesystem.readData(of: inode) { try write($0) }
+        }
+    }
+}
