@@ -20,7 +20,7 @@ public struct BurrowCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            EnvCreate.self, EnvStart.self, EnvStop.self, EnvRestart.self, EnvRemove.self, EnvExec.self, EnvShell.self, EnvList.self, EnvLogs.self,
+            EnvCreate.self, EnvStart.self, EnvStop.self, EnvRestart.self, EnvRemove.self, EnvExec.self, EnvShell.self, EnvCopy.self, EnvList.self, EnvLogs.self,
             EnvSSHConfig.self, EnvCode.self, EnvClone.self, EnvSnapshot.self, EnvRestore.self, EnvSuspend.self, EnvCompact.self, EnvExport.self, ImageCommand.self, KernelCommand.self, GPUCommand.self, DoctorCommand.self,
             ProjectInit.self, ProjectUp.self, ProjectDown.self, EnvPort.self,
         ]

@@ -46,4 +46,22 @@ struct SSHToolsTests {
         let tools = SSHTools(home: BurrowHome(root: URL(fileURLWithPath: "/h")))
         #expect(tools.sharedConnectionCheckArguments(environment: "dev") == ["-F", "/h/ssh/config", "-O", "check", "burrow-dev"])
     }
+
+    @Test(arguments: [
+        ("dev:/tmp/x", "dev", "burrow-dev:/tmp/x"),
+        ("dev:", "dev", "burrow-dev:"),
+        ("notes.txt", nil, "notes.txt"),
+        ("./a:b", nil, "./a:b"),
+        ("/abs/a:b", nil, "/abs/a:b"),
+        (":x", nil, ":x"),
+    ] as [(String, String?, String)])
+    func copyOperandsNameEnvironmentsAsScpDoes(operand: String, environment: String?, rewritten: String) {
+        let parsed = SSHTools.copyOperand(operand)
+        #expect(parsed.environment == environment && parsed.scpOperand == rewritten)
+    }
+
+    @Test func copiesGoThroughTheConfig() {
+        let tools = SSHTools(home: BurrowHome(root: URL(fileURLWithPath: "/h")))
+        #expect(tools.copyArguments(recursive: true, operands: ["a", "burrow-dev:/b"]) == ["-F", "/h/ssh/config", "-r", "--", "a", "burrow-dev:/b"])
+    }
 }

@@ -94,6 +94,16 @@ check "start boots it again" "$BURROW" start dev
 check "exec after restart" sh -c "'$BURROW' exec dev -- true"
 check "the rc.local generator runs once there is an rc.local, and the script with it" "$BURROW" exec dev -- sh -c 'test ! -e /run/systemd/system-generators/systemd-rc-local-generator && for i in $(seq 120); do test -e /run/rc-local-ran && exit 0; sleep 1; done; exit 1'
 
+echo "cp"
+copies=$(mktemp -d /tmp/burrow-e2e-cp.XXXXXX)
+mkdir -p "$copies/tree/sub" && echo to-guest >"$copies/tree/sub/file" && echo one >"$copies/one.txt"
+check "cp copies a host file into the guest" sh -c "'$BURROW' cp '$copies/one.txt' dev:/tmp/one.txt && '$BURROW' exec dev -- cat /tmp/one.txt | grep -qx one"
+check "cp -r copies a folder into the guest" sh -c "'$BURROW' cp -r '$copies/tree' dev:/tmp/ && '$BURROW' exec dev -- cat /tmp/tree/sub/file | grep -qx to-guest"
+check "cp copies a guest file to the host" sh -c "'$BURROW' cp dev:/etc/os-release '$copies/os-release' && grep -q '^ID=debian' '$copies/os-release'"
+check_fails "cp without an ENV:PATH says how to name one" 64 "$BURROW" cp "$copies/one.txt" "$copies/two.txt"
+check_fails "cp to an unknown environment is not found" 3 "$BURROW" cp "$copies/one.txt" nosuchenv:/tmp/
+rm -rf "$copies"
+
 echo "export after a power loss"
 exported=$(mktemp -d /tmp/burrow-e2e-export.XXXXXX)
 check "write a marker and sync" "$BURROW" exec dev -- sh -c 'echo exported-marker >/root/export-marker && sync'

@@ -26,10 +26,15 @@ extension CommandContext {
 /// Replaces this process with `ssh` into an environment, so the terminal, stdin/stdout/stderr
 /// and the exit status are the remote command's own.
 func execSSH(_ arguments: [String]) throws -> Never {
-    guard let ssh = ProcessRunner.which("ssh") else {
-        throw BurrowError(.failure, "ssh is not installed", hint: "Install openssh-client (Scripts/setup does).")
+    try execTool("ssh", arguments, package: "openssh-client")
+}
+
+/// Replaces this process with an OpenSSH client tool (`ssh`, `scp`), found on PATH.
+func execTool(_ name: String, _ arguments: [String], package: String) throws -> Never {
+    guard let tool = ProcessRunner.which(name) else {
+        throw BurrowError(.failure, "\(name) is not installed", hint: "Install \(package) (Scripts/setup does).")
     }
-    let argv = ([ssh] + arguments).map { strdup($0) } + [nil]
-    execv(ssh, argv)
-    throw BurrowError(.failure, "could not run ssh: \(String(cString: strerror(errno)))")
+    let argv = ([tool] + arguments).map { strdup($0) } + [nil]
+    execv(tool, argv)
+    throw BurrowError(.failure, "could not run \(name): \(String(cString: strerror(errno)))")
 }

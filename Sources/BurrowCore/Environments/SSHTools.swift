@@ -118,6 +118,22 @@ public struct SSHTools: Sendable {
         ["-F", configFile.path, "-O", "check", Self.hostAlias(environment)]
     }
 
+    /// An `scp` operand: `ENV:PATH` names a path in environment ENV (text before the first ':'
+    /// with no '/' in it, as scp itself decides), anything else a host path. Returns the
+    /// environment, if any, and the operand rewritten for burrow's SSH config.
+    public static func copyOperand(_ operand: String) -> (environment: String?, scpOperand: String) {
+        guard let colon = operand.firstIndex(of: ":"), colon != operand.startIndex, !operand[..<colon].contains("/") else {
+            return (nil, operand)
+        }
+        let environment = String(operand[..<colon])
+        return (environment, hostAlias(environment) + operand[colon...])
+    }
+
+    /// Arguments for `scp` through the generated config (which names each `burrow-ENV` host).
+    public func copyArguments(recursive: Bool, operands: [String]) -> [String] {
+        ["-F", configFile.path] + (recursive ? ["-r"] : []) + ["--"] + operands
+    }
+
     /// Quotes one argument for the remote POSIX shell that sshd runs commands through.
     public static func shellQuote(_ argument: String) -> String {
         if !argument.isEmpty, argument.utf8.allSatisfy({ $0 < 128 && (isalnum(Int32($0)) != 0 || "-_./=:@%+,".utf8.contains($0)) }) {
