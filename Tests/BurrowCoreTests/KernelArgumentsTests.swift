@@ -15,8 +15,14 @@ struct KernelArgumentsTests {
 
     /// Only an emulated guest's /init trades sshd's per-connection re-exec for speed.
     @Test func onlyEmulatedGuestsAreToldSo() {
-        #expect(EnvironmentService.kernelArguments(for: .tcg).hasSuffix(" burrow.emulated=1"))
+        #expect(EnvironmentService.kernelArguments(for: .tcg).split(separator: " ").contains("burrow.emulated=1"))
         #expect(!EnvironmentService.kernelArguments(for: .kvm).contains("burrow.emulated"))
+    }
+
+    /// A guest on the real CPU keeps its Spectre defences; an emulated one has nothing to defend.
+    @Test func onlyAnEmulatedCPUGoesWithoutSpeculationDefences() {
+        #expect(EnvironmentService.kernelArguments(for: .tcg).split(separator: " ").contains("mitigations=off"))
+        #expect(!EnvironmentService.kernelArguments(for: .kvm).contains("mitigations"))
     }
 
     /// Units masked on every boot, by accelerator alike.

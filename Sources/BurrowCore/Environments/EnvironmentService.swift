@@ -230,13 +230,17 @@ public struct EnvironmentService: Sendable {
     /// The crypto self-tests (0.2 s of an emulated kernel start) check algorithm implementations
     /// of a distribution kernel that its builders tested; fips=1 still runs them.
     /// `burrow.emulated=1` tells burrow's /init that the CPU is emulated, where it starts sshd
-    /// without its per-connection re-exec (see Templates/initramfs/init).
+    /// without its per-connection re-exec (see Templates/initramfs/init). An emulated CPU also
+    /// gets `mitigations=off`: TCG models no branch predictor and no speculation, so the
+    /// Spectre defences the kernel applies by default (retpolines, return-buffer stuffing at
+    /// each context switch, barriers after swapgs) are ordinary emulated instructions there,
+    /// which defend nothing and cost time. Under KVM the guest runs on the real CPU and keeps them.
     static func kernelArguments(for accelerator: Accelerator) -> String {
         let unused = ["floppy", "ata_piix", "ata_generic", "pata_acpi", "ahci", "i2c_piix4", "pcspkr"] + (accelerator == .tcg ? ["kvm_amd", "kvm_intel", "kvm"] : [])
         let masked = ["e2scrub_reap.service"] + ["drm", "efi_pstore", "dm_mod", "loop"].map { "modprobe@\($0).service" }
         return "console=ttyS0 quiet loglevel=3 rw panic=10 cryptomgr.notests systemd.show_status=false modprobe.blacklist=\(unused.joined(separator: ","))"
             + masked.map { " systemd.mask=\($0)" }.joined()
-            + (accelerator == .tcg ? " burrow.emulated=1" : "")
+            + (accelerator == .tcg ? " burrow.emulated=1 mitigations=off" : "")
     }
 
     // MARK: - Start, stop
