@@ -96,6 +96,21 @@ public final class FakeHypervisor: Hypervisor, @unchecked Sendable {
         }
     }
 
+    /// Copies the file the domain's XML names for `target` with `qemu-img convert`, as a backup
+    /// job would.
+    public func copyDiskLive(domain name: String, target: String, to path: String, otherTargets: [String]) async throws {
+        let xml = try lock.withLock {
+            guard let domain = domains[name] else { throw BurrowError(.notFound, "libvirt has no domain \(name)") }
+            guard domain.state == .running else { throw BurrowError(.wrongState, "libvirt refused: domain \(name) is not running") }
+            return domain.xml
+        }
+        // The first disk in a burrow domain is its root disk (vda), as DomainSpec writes them.
+        guard target == "vda", let source = xml.components(separatedBy: "<source file='").dropFirst().first?.components(separatedBy: "'").first else {
+            throw BurrowError(.notFound, "domain \(name) has no disk \(target)")
+        }
+        try await ProcessRunner().run("qemu-img", ["convert", "-O", "raw", source, path], what: "copying the disk")
+    }
+
     public func attachLive(domain name: String, deviceXML: String) throws {
         try change(name) { state in
             guard state == .running else { throw BurrowError(.wrongState, "libvirt refused: domain \(name) is not running") }

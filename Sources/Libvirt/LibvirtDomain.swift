@@ -155,6 +155,38 @@ public final class LibvirtDomain: @unchecked Sendable {
         try check(virDomainUndefineFlags(handle, flags.rawValue), "undefine domain '\(name)'")
     }
 
+    /// Starts a backup job: libvirt copies the disks `xml` (a `<domainbackup>`) names as they are
+    /// at this instant while the guest runs on. `jobState()` says when it has ended.
+    public func beginBackup(xml: String) throws {
+        try check(virDomainBackupBegin(handle, xml, nil, 0), "start a backup of domain '\(name)'")
+    }
+
+    /// What a domain's background job is doing.
+    public enum JobState: Sendable, Equatable {
+        case none, running, completed, failed, cancelled
+    }
+
+    /// The state of the job running now, or with `lastFinished` of the last one that ended.
+    public func jobState(lastFinished: Bool = false) throws -> JobState {
+        var type: Int32 = 0
+        var parameters: virTypedParameterPtr?
+        var count: Int32 = 0
+        let flags = lastFinished ? UInt32(VIR_DOMAIN_JOB_STATS_COMPLETED.rawValue) : 0
+        try check(virDomainGetJobStats(handle, &type, &parameters, &count, flags), "read the job of domain '\(name)'")
+        virTypedParamsFree(parameters, count)
+        switch UInt32(type) {
+        case VIR_DOMAIN_JOB_BOUNDED.rawValue, VIR_DOMAIN_JOB_UNBOUNDED.rawValue: return .running
+        case VIR_DOMAIN_JOB_COMPLETED.rawValue: return .completed
+        case VIR_DOMAIN_JOB_FAILED.rawValue: return .failed
+        case VIR_DOMAIN_JOB_CANCELLED.rawValue: return .cancelled
+        default: return .none
+        }
+    }
+
+    public func abortJob() throws {
+        try check(virDomainAbortJob(handle), "stop the job of domain '\(name)'")
+    }
+
     public func hasManagedSave() throws -> Bool {
         try check(virDomainHasManagedSaveImage(handle, 0), "ask whether domain '\(name)' has a saved state") == 1
     }

@@ -98,6 +98,17 @@ import Testing
         #expect(try image.stat("/usr/bin/su")?.links == 2)
     }
 
+    /// A running environment's disk is copied by the hypervisor as it stands.
+    @Test func aRunningEnvironmentExportsItsDiskAsItStands() async throws {
+        var tar = TarballBuilder()
+        tar.file("./etc/os-release", "ID=test")
+        let sandbox = try await Sandbox(tar)
+        try sandbox.hypervisor.start(domain: sandbox.imports.home.domainName(for: "dev"))
+        let (_, tarball) = try await sandbox.export(to: "running.tar.gz")
+        #expect(try Self.entries(of: tarball)["./etc/os-release"]?.size == 7)
+        #expect(try sandbox.hypervisor.state(ofDomain: sandbox.imports.home.domainName(for: "dev")) == .running)
+    }
+
     @Test func refusesWhatItCannotDoWithoutLeavingAnythingBehind() async throws {
         var tar = TarballBuilder()
         tar.file("./etc/os-release", "ID=test")
@@ -113,12 +124,14 @@ import Testing
         error = await outcome { _ = try await service.export("dev", to: directory.path("taken.tar"), progress: SilentProgress()) }
         #expect((error as? BurrowError)?.message.contains("already exists") == true)
         #expect(try String(contentsOf: directory.path("taken.tar"), encoding: .utf8) == "mine")
-        try sandbox.hypervisor.start(domain: sandbox.imports.home.domainName(for: "dev"))
-        error = await outcome { _ = try await service.export("dev", to: directory.path("running.tar"), progress: SilentProgress()) }
+        let domain = sandbox.imports.home.domainName(for: "dev")
+        try sandbox.hypervisor.start(domain: domain)
+        try sandbox.hypervisor.saveAndStop(domain: domain)
+        error = await outcome { _ = try await service.export("dev", to: directory.path("suspended.tar"), progress: SilentProgress()) }
         #expect((error as? BurrowError)?.kind == .wrongState)
 
         let left = try FileManager.default.contentsOfDirectory(atPath: directory.url.path)
-        #expect(!left.contains { $0.contains("partial") || $0 == "running.tar" || $0 == "dev.zip" })
+        #expect(!left.contains { $0.contains("partial") || $0 == "suspended.tar" || $0 == "dev.zip" })
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.imports.home.scratch.path).isEmpty)
     }
 }

@@ -5,15 +5,17 @@ import Foundation
 struct EnvExport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a stopped environment's filesystem to a rootfs tarball.",
+        abstract: "Write an environment's filesystem to a rootfs tarball.",
         discussion: """
             The tarball keeps owners, modes, file capabilities and links, and imports
             again as an image (here or on another host), into WSL (wsl --import) or
             into docker (docker import). Compression follows the file name: .tar,
-            .tar.gz, .tar.xz or .tar.zst. The environment's disk is only read.
+            .tar.gz, .tar.xz or .tar.zst. The environment's disk is only read; a
+            running environment keeps running and is exported as it stands after a
+            sync (stop it first for a clean shutdown's state).
 
             Examples:
-              burrow stop dev && burrow export dev dev.tar.zst
+              burrow export dev dev.tar.zst
               burrow image import dev-snapshot dev.tar.zst
               burrow create dev2 --image dev-snapshot
             """

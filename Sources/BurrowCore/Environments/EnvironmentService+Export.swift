@@ -11,9 +11,11 @@ public struct ExportResult: Sendable, Codable {
 }
 
 extension EnvironmentService {
-    /// Writes a stopped environment's root filesystem as a tarball that `image import` (or WSL,
-    /// or `docker import`) takes back, compressed as the file name says. The disk is read from a
-    /// private raw copy, never touched; the tarball appears under its name only once complete.
+    /// Writes an environment's root filesystem as a tarball that `image import` (or WSL, or
+    /// `docker import`) takes back, compressed as the file name says. The disk is read from a
+    /// private raw copy, never touched: a stopped environment's is flattened with qemu-img, a
+    /// running one's is copied by libvirt as it stands after a guest `sync` (what a power cut
+    /// would leave, its journal then replayed). The tarball appears under its name only once complete.
     public func export(_ name: String, to destination: URL, progress: ProgressReporter) async throws -> ExportResult {
         guard let compression = ArchiveCompression(fileName: destination.lastPathComponent) else {
             throw BurrowError(.invalidInput, "cannot tell how to write \(destination.lastPathComponent)", hint: "Name the file .tar, .tar.gz, .tar.xz or .tar.zst.")
@@ -25,18 +27,23 @@ extension EnvironmentService {
         defer { lock.release() }
         let record = try existing(name)
         let state = try hypervisor.state(ofDomain: record.domainName)
-        guard state == .stopped || state == nil else {
-            throw BurrowError(.wrongState, "environment '\(name)' is \(state?.rawValue ?? "in use"); its disk is only consistent when stopped", hint: "burrow stop \(name) && burrow export \(name) \(destination.path)")
-        }
         let scratch = try home.makeScratchDirectory(purpose: "export")
         defer { scratch.release() }
         let raw = scratch.url.appendingPathComponent("root.raw")
         progress.begin("reading the disk", total: nil)
-        try await runner.run("qemu-img", ["convert", "-O", "raw", home.diskPath(id: record.diskID).path, raw.path], what: "reading the disk of '\(name)'")
+        switch state {
+        case .stopped, nil:
+            try await runner.run("qemu-img", ["convert", "-O", "raw", home.diskPath(id: record.diskID).path, raw.path], what: "reading the disk of '\(name)'")
+        case .running:
+            await syncGuestFilesystems(record)
+            try await hypervisor.copyDiskLive(domain: record.domainName, target: Self.rootDisk, to: raw.path, otherTargets: Self.otherDisks)
+        case .some(let other):
+            throw BurrowError(.wrongState, "environment '\(name)' is \(other.rawValue)", hint: "Start or stop it first, then export it.")
+        }
         progress.end()
         if try Ext4Filesystem(imagePath: raw.path, readOnly: true).needsJournalRecovery {
-            // The guest stopped without unmounting; the private copy gets its journal replayed.
-            let replay = try await runner.runAllowingFailure("e2fsck", ["-fy", "-E", "journal_only", raw.path])
+            // A copy of a running guest, or of one that lost power: the copy's journal is replayed.
+            let replay = try await runner.runAllowingFailure("e2fsck", ["-y", "-E", "journal_only", raw.path])
             guard replay.status <= 2 else {
                 throw BurrowError(.failure, "the disk of '\(name)' needs a repair e2fsck could not make: \(replay.standardError.trimmingCharacters(in: .whitespacesAndNewlines))", hint: "Start and stop the environment once, then export again.")
             }

@@ -195,6 +195,16 @@ extension EnvironmentService {
 
     // MARK: - Helpers
 
+    /// The root disk's target in every burrow domain, and the others (kernel modules, seed).
+    static let rootDisk = "vda"
+    static let otherDisks = ["vdb", "vdc"]
+
+    /// Flushes a running guest's page cache, so a copy of its disk taken next holds everything
+    /// written so far. Best effort: a guest that does not answer is copied as it stands.
+    func syncGuestFilesystems(_ record: EnvironmentRecord) async {
+        _ = try? await runner.runAllowingFailure("ssh", ssh.batchArguments(environment: record.name, connectTimeout: 10) + ["sync"])
+    }
+
     /// Turns `record`'s writable disk into a frozen layer and moves the environment onto a new
     /// overlay above it; returns the layer. The store is updated right after the switch.
     func freezeDisk(of record: EnvironmentRecord, kernel: KernelCore, purpose: String) async throws -> LayerRecord {
@@ -209,9 +219,8 @@ extension EnvironmentService {
         updated.layerKey = layer.key
         let newDisk = home.diskPath(id: updated.diskID)
         if state == .running {
-            // Flush the guest's page cache so the frozen layer holds a clean filesystem.
-            _ = try? await runner.runAllowingFailure("ssh", ssh.batchArguments(environment: record.name, connectTimeout: 10) + ["sync"])
-            try hypervisor.switchToOverlay(domain: record.domainName, target: "vda", overlay: newDisk.path, otherTargets: ["vdb", "vdc"])
+            await syncGuestFilesystems(record)
+            try hypervisor.switchToOverlay(domain: record.domainName, target: Self.rootDisk, overlay: newDisk.path, otherTargets: Self.otherDisks)
         } else {
             try await makeDisk(id: updated.diskID, on: home.diskPath(id: layer.key), size: nil)
         }

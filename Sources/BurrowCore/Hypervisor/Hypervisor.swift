@@ -30,6 +30,10 @@ public protocol Hypervisor: Sendable {
     func switchToOverlay(domain name: String, target: String, overlay: String, otherTargets: [String]) throws
     /// Saves the guest's memory to disk and stops it; the next `start` resumes it.
     func saveAndStop(domain name: String) throws
+    /// Copies a running domain's disk `target` into a new raw file at `path` as it is at this
+    /// instant (what a power cut would leave), while the guest runs on; returns once the copy
+    /// is complete. `otherTargets` are the domain's other disks, left out.
+    func copyDiskLive(domain name: String, target: String, to path: String, otherTargets: [String]) async throws
     /// Plugs or unplugs a device of a running guest (not its persistent definition).
     func attachLive(domain name: String, deviceXML: String) throws
     func detachLive(domain name: String, deviceXML: String) throws
@@ -124,6 +128,34 @@ public final class LibvirtHypervisor: Hypervisor, @unchecked Sendable {
 
     public func saveAndStop(domain name: String) throws {
         try call { try domain(name).managedSave() }
+    }
+
+    public func copyDiskLive(domain name: String, target: String, to path: String, otherTargets: [String]) async throws {
+        let domain = try domain(name)
+        let others = otherTargets.map { "    <disk name='\($0)' backup='no'/>" }.joined(separator: "\n")
+        let xml = """
+            <domainbackup mode='push'>
+              <disks>
+                <disk name='\(target)' type='file' backupmode='full'>
+                  <driver type='raw'/>
+                  <target file='\(path.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "'", with: "&apos;"))'/>
+                </disk>
+            \(others)
+              </disks>
+            </domainbackup>
+            """
+        try call { try domain.beginBackup(xml: xml) }
+        do {
+            while try call({ try domain.jobState() }) == .running {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        } catch is CancellationError {
+            try? domain.abortJob()
+            throw CancellationError()
+        }
+        guard try call({ try domain.jobState(lastFinished: true) }) == .completed else {
+            throw BurrowError(.failure, "libvirt could not copy the disk of domain \(name)", hint: "burrow logs shows the guest's side; stop the environment and export it then.")
+        }
     }
 
     public func attachLive(domain name: String, deviceXML: String) throws {
