@@ -44,6 +44,10 @@ struct CommandContext {
 /// Runs a command body so that Ctrl-C cancels it (letting it clean up) instead of killing the
 /// process outright, and turns burrow's errors into one readable message and a distinct exit code.
 func runCommand(_ body: @escaping @Sendable () async throws -> Void) async throws {
+    // File names in archives are bytes. Under a UTF-8 character type libarchive stores and reads
+    // UTF-8 names in pax headers as they are; under the C locale it marks each non-ASCII name
+    // `hdrcharset=BINARY`, a keyword GNU tar warns about on every such entry.
+    setlocale(LC_CTYPE, "C.UTF-8")
     let task = Task { try await body() }
     let interrupt = SignalCancellation(task: task)
     defer { interrupt.stop() }

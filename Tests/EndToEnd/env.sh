@@ -116,6 +116,7 @@ check "power it off without a shutdown (journal left to replay)" virsh -c "${BUR
 check "export of the powered-off env writes the tarball" sh -c "'$BURROW' export dev '$exported/dev.tar.zst' | grep -q '^Exported dev'"
 check "… holding what the guest synced before the power loss" sh -c "zstd -dc '$exported/dev.tar.zst' | tar -xOf - ./root/export-marker | grep -qx before-power-loss"
 check "… with setuid and owners kept" sh -c "zstd -dc '$exported/dev.tar.zst' | tar --numeric-owner -tvf - ./usr/bin/su | grep -q '^-rwsr-xr-x 0/0'"
+check "… which GNU tar reads without a warning (UTF-8 names as they are)" sh -c "zstd -dc '$exported/dev.tar.zst' | tar -tf - 2>&1 >/dev/null | (! grep .)"
 check "no partial file or scratch left" sh -c "test \"\$(ls -A '$exported' | tr '\n' ' ')\" = 'dev.tar.zst live.tar.zst ' && test -z \"\$(ls -A '$BURROW_HOME/tmp')\""
 check "the tarball imports as an image" "$BURROW" image import exported "$exported/dev.tar.zst"
 "$BURROW" image rm exported >/dev/null
