@@ -71,8 +71,13 @@ public struct ProcessRunner: Sendable {
         return nil
     }
 
+    /// Reads to end of file on a thread of its own: the read blocks until the program exits, and
+    /// blocked reads on Swift's cooperative pool (one thread per core) would stall every other
+    /// task of the process, two per running program, for as long as the program runs.
     private static func readAll(_ handle: FileHandle) async -> Data {
-        await Task.detached { (try? handle.readToEnd()) ?? Data() }.value
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: (try? handle.readToEnd()) ?? Data()) }
+        }
     }
 }
 
