@@ -16,7 +16,10 @@ private func runInitFunctions(_ names: [String], globals: String, call: String) 
         let end = try #require(lines[start...].firstIndex(of: "}"))
         functions += lines[start...end].joined(separator: "\n") + "\n"
     }
-    return try await ProcessRunner().runAllowingFailure("sh", ["-c", functions + globals + "\n" + call])
+    // Each run gets a scratch folder of its own: tests run side by side, and /init's is /tmp.
+    let work = try TemporaryDirectory(prefix: "burrow-init-work")
+    defer { withExtendedLifetime(work) {} }
+    return try await ProcessRunner().runAllowingFailure("sh", ["-c", "WORK='\(work.url.path)'\n" + functions + globals + "\n" + call])
 }
 
 private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
