@@ -101,6 +101,11 @@ check "a file the guest user creates belongs to the host user" guest_file_is_use
 as_user sh -c "echo from-host >'$workspace/from-host'"
 check "a file the host user creates appears owned by the guest user" host_file_is_guests
 check "guest root can write there too; the file is the host user's" root_file_is_users
+# export: the session's qemu copies the running disk (a libvirt backup job) into the user's scratch.
+exported_holds_home() { zstd -dc "$workspace/dev.tar.zst" | tar --numeric-owner -tvf - "./home/$user/notes" | grep -q " $uid/"; }
+check "export of the running env works unprivileged" burrow export dev "$workspace/dev.tar.zst"
+check "… the tarball is the user's" sh -c "test \"\$(stat -c %U '$workspace/dev.tar.zst')\" = '$user'"
+check "… with the guest's owners" exported_holds_home
 check "rm --force removes it" burrow rm --force dev
 
 echo "a failing provisioning step (boots a provisioning guest)"
