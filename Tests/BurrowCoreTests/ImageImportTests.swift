@@ -289,7 +289,8 @@ final class ImportSandbox {
         let expected: String
         switch damage {
         case .twoImages:
-            archive.file("manifest.json", #"[{"RepoTags":["a:1"],"Layers":["1111/layer.tar"]},{"RepoTags":["b:1"],"Layers":["1111/layer.tar"]}]"#)
+            // A tag that tries to clear the screen is quoted without its escape sequence.
+            archive.file("manifest.json", #"[{"RepoTags":["a:1\u001b[2J"],"Layers":["1111/layer.tar"]},{"RepoTags":["b:1"],"Layers":["1111/layer.tar"]}]"#)
             expected = "holds 2 images (a:1; b:1)"
         case .missingLayer:
             archive.file("manifest.json", #"[{"Layers":["1111/layer.tar","2222/layer.tar"]}]"#)

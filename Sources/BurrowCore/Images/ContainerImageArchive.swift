@@ -59,7 +59,7 @@ struct ContainerImageArchive {
         if let manifest = try json([SavedImage].self, at: "manifest.json") {
             guard let image = manifest.first else { throw damaged("its manifest.json lists no image") }
             guard manifest.count == 1 else {
-                let names = manifest.map { $0.repoTags?.joined(separator: ", ") ?? $0.config ?? "untagged" }
+                let names = manifest.map { TerminalText.sanitized($0.repoTags?.joined(separator: ", ") ?? $0.config ?? "untagged") }
                 throw BurrowError(
                     .invalidInput, "\(source) holds \(manifest.count) images (\(names.joined(separator: "; "))); burrow imports one",
                     hint: "Save one image per archive: docker save IMAGE -o image.tar"
@@ -67,7 +67,8 @@ struct ContainerImageArchive {
             }
             return try image.layers.map { name in
                 let digest = name.hasPrefix("blobs/sha256/") ? String(name.dropFirst("blobs/sha256/".count)) : nil
-                return Layer(file: try file(at: name, what: "layer \(name)"), shownName: name, expectedDigest: digest)
+                let shown = TerminalText.sanitized(name)
+                return Layer(file: try file(at: name, what: "layer \(shown)"), shownName: shown, expectedDigest: digest)
             }
         }
         guard let index = try json(ImageIndex.self, at: "index.json") else {
@@ -75,7 +76,8 @@ struct ContainerImageArchive {
         }
         let manifest = try imageManifest(in: index, depth: 0)
         return try manifest.layers.map { descriptor in
-            Layer(file: try file(at: descriptor.blobPath, what: "layer \(descriptor.digest)"), shownName: descriptor.digest, expectedDigest: descriptor.sha256)
+            let shown = TerminalText.sanitized(descriptor.digest)
+            return Layer(file: try file(at: descriptor.blobPath, what: "layer \(shown)"), shownName: shown, expectedDigest: descriptor.sha256)
         }
     }
 
@@ -126,7 +128,7 @@ struct ContainerImageArchive {
         guard candidates.count == 1 else {
             throw BurrowError(.invalidInput, "\(source) holds \(candidates.count) images for linux/amd64; burrow imports one", hint: "Save one image per archive: docker save IMAGE -o image.tar")
         }
-        let what = "manifest \(chosen.digest)"
+        let what = "manifest \(TerminalText.sanitized(chosen.digest))"
         if chosen.isIndex {
             guard depth < 2, let nested = try json(ImageIndex.self, at: chosen.blobPath) else { throw damaged("its \(what) is missing or nested too deeply") }
             return try imageManifest(in: nested, depth: depth + 1)
@@ -203,8 +205,9 @@ struct ContainerImageArchive {
         try handle.truncate(atOffset: UInt64(max(0, size)))
     }
 
+    /// `detail` may quote the archive's own names; they are made safe to print here.
     private func damaged(_ detail: String) -> BurrowError {
-        BurrowError(.invalidInput, "\(source) looks like a container image archive, but \(detail)", hint: "Save the image again (docker save IMAGE -o image.tar); nothing was imported.")
+        BurrowError(.invalidInput, "\(source) looks like a container image archive, but \(TerminalText.sanitized(detail))", hint: "Save the image again (docker save IMAGE -o image.tar); nothing was imported.")
     }
 
     private static func describe(_ error: DecodingError) -> String {
