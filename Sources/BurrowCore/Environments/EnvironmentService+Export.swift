@@ -53,10 +53,8 @@ extension EnvironmentService {
         do {
             let filesystem = try Ext4Filesystem(imagePath: raw.path, readOnly: true)
             let writer = try ArchiveWriter(path: partial.path, compression: compression)
-            progress.begin("exporting", total: nil)
             let entries = try FilesystemArchiver(filesystem: filesystem, writer: writer, progress: progress).writeTree()
             try writer.finish()
-            progress.end()
             try filesystem.close()
             guard rename(partial.path, destination.path) == 0 else {
                 throw BurrowError(.failure, "cannot create \(destination.path): \(String(cString: strerror(errno)))")
@@ -81,36 +79,61 @@ struct FilesystemArchiver {
     let writer: ArchiveWriter
     let progress: ProgressReporter
 
-    /// Writes every entry, parents before their contents; returns how many.
+    /// One name in the tree, found by `listTree`.
+    private struct Listed {
+        let path: [UInt8]
+        let inode: InodeNumber
+        let status: InodeStatus
+    }
+
+    /// Writes every entry, parents before their contents; returns how many. The tree is listed
+    /// first (names and inodes only, no data), so progress can count file bytes against a total.
     func writeTree() throws -> Int {
+        let listing = try listTree()
         var firstPathOfInode: [InodeNumber: [UInt8]] = [:]
-        var written = 0
-        var directories: [(path: [UInt8], inode: InodeNumber)] = [(Array("./".utf8), Ext4Filesystem.rootInode)]
-        try write(path: Array("./".utf8), inode: Ext4Filesystem.rootInode, status: try filesystem.status(of: Ext4Filesystem.rootInode))
-        written += 1
+        var dataBytes: Int64 = 0
+        var counted = Set<InodeNumber>()
+        let total = listing.reduce(Int64(0)) { sum, item in
+            item.status.isRegularFile && counted.insert(item.inode).inserted ? sum + item.status.size : sum
+        }
+        progress.begin("exporting", total: total)
+        defer { progress.end() }
+        for item in listing {
+            try Task.checkCancellation()
+            if !item.status.isDirectory && item.status.links > 1, let first = firstPathOfInode[item.inode] {
+                try writer.append(ArchiveEntry(
+                    path: item.path, kind: .hardlink, permissions: item.status.permissions, uid: Int64(item.status.uid), gid: Int64(item.status.gid),
+                    modificationTime: item.status.modificationTime, linkTarget: first
+                ))
+                continue
+            }
+            if !item.status.isDirectory && item.status.links > 1 { firstPathOfInode[item.inode] = item.path }
+            try write(path: item.path, inode: item.inode, status: item.status)
+            if item.status.isRegularFile {
+                dataBytes += item.status.size
+                progress.advance(to: dataBytes)
+            }
+        }
+        return listing.count
+    }
+
+    /// Every name from the root down, directories (with a trailing "/") before what they hold;
+    /// mkfs's lost+found is left out.
+    private func listTree() throws -> [Listed] {
+        let root = Listed(path: Array("./".utf8), inode: Ext4Filesystem.rootInode, status: try filesystem.status(of: Ext4Filesystem.rootInode))
+        var listing = [root]
+        var directories = [root]
         while let directory = directories.popLast() {
             try Task.checkCancellation()
             for entry in try filesystem.entries(of: directory.inode) {
                 if directory.inode == Ext4Filesystem.rootInode && entry.name == Array("lost+found".utf8) { continue }
-                let path = directory.path + entry.name
                 let status = try filesystem.status(of: entry.inode)
-                if status.isDirectory {
-                    try write(path: path + [UInt8(ascii: "/")], inode: entry.inode, status: status)
-                    directories.append((path + [UInt8(ascii: "/")], entry.inode))
-                } else if status.links > 1, let first = firstPathOfInode[entry.inode] {
-                    try writer.append(ArchiveEntry(
-                        path: path, kind: .hardlink, permissions: status.permissions, uid: Int64(status.uid), gid: Int64(status.gid),
-                        modificationTime: status.modificationTime, linkTarget: first
-                    ))
-                } else {
-                    if status.links > 1 { firstPathOfInode[entry.inode] = path }
-                    try write(path: path, inode: entry.inode, status: status)
-                }
-                written += 1
-                if written % 512 == 0 { progress.advance(to: Int64(written)) }
+                let item = Listed(path: directory.path + entry.name + (status.isDirectory ? [UInt8(ascii: "/")] : []), inode: entry.inode, status: status)
+                listing.append(item)
+                if status.isDirectory { directories.append(item) }
             }
         }
-        return written
+        return listing
     }
 
     private func write(path: [UInt8], inode: InodeNumber, status: InodeStatus) throws {
