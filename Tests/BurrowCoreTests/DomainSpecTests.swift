@@ -92,6 +92,13 @@ import Testing
         #expect(try await validateDomainXML(xml).status == 0)
     }
 
+    /// Snapshot and backup XML quote paths through the same function as the domain: a home
+    /// with `&` in its path broke both when they escaped only quotes.
+    @Test func xmlTextEscapesEveryDelimiter() {
+        #expect(XMLText.escaped("/a&b/'c'/\"d\"/<e>") == "/a&amp;b/&apos;c&apos;/&quot;d&quot;/&lt;e&gt;")
+        #expect(XMLText.escaped("&amp;") == "&amp;amp;")
+    }
+
     /// The test driver runs no qemu, but it parses and keeps the definition like any driver.
     @Test func definesAndRunsOnTheTestDriver() throws {
         let hypervisor = try LibvirtHypervisor(uri: "test:///default")

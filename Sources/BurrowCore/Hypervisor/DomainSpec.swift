@@ -161,9 +161,9 @@ public struct DomainSpec: Sendable, Equatable {
             """
                 <disk type='file' device='disk'>
                   <driver name='qemu' type='\(disk.format.rawValue)'\(disk.readOnly ? "" : " discard='unmap'")/>
-                  <source file='\(escape(disk.path))'/>
+                  <source file='\(XMLText.escaped(disk.path))'/>
                   <target dev='vd\(letters[index % letters.count])' bus='virtio'/>
-                  <serial>\(escape(disk.serial))</serial>\(disk.readOnly ? "\n      <readonly/>" : "")
+                  <serial>\(XMLText.escaped(disk.serial))</serial>\(disk.readOnly ? "\n      <readonly/>" : "")
                 </disk>
             """
         }.joined(separator: "\n")
@@ -185,17 +185,17 @@ public struct DomainSpec: Sendable, Equatable {
         // of a second of every boot under emulation.
         return """
             <domain type='\(accelerator == .kvm ? "kvm" : "qemu")' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
-              <name>\(escape(name))</name>\(uuid.map { "\n  <uuid>\(escape($0))</uuid>" } ?? "")
+              <name>\(XMLText.escaped(name))</name>\(uuid.map { "\n  <uuid>\(XMLText.escaped($0))</uuid>" } ?? "")
               <metadata>
-                <burrow:environment xmlns:burrow='\(Self.metadataNamespace)' name='\(escape(environment))'/>
+                <burrow:environment xmlns:burrow='\(Self.metadataNamespace)' name='\(XMLText.escaped(environment))'/>
               </metadata>
               <memory unit='MiB'>\(memoryMiB)</memory>
               <vcpu>\(cpus)</vcpu>\(memtune)\(memoryBacking)
               <os>
                 <type arch='x86_64' machine='\(machine)'>hvm</type>
-                <kernel>\(escape(kernel))</kernel>
-                <initrd>\(escape(initrd))</initrd>
-                <cmdline>\(escape(commandLine))</cmdline>
+                <kernel>\(XMLText.escaped(kernel))</kernel>
+                <initrd>\(XMLText.escaped(initrd))</initrd>
+                <cmdline>\(XMLText.escaped(commandLine))</cmdline>
               </os>
               <features>
                 <acpi/>
@@ -207,7 +207,7 @@ public struct DomainSpec: Sendable, Equatable {
               <devices>
             \(disks)\(shares)
                 <serial type='pty'>
-                  <log file='\(escape(consoleLog))' append='off'/>
+                  <log file='\(XMLText.escaped(consoleLog))' append='off'/>
                   <target port='0'/>
                 </serial>
                 <console type='pty'>
@@ -221,9 +221,9 @@ public struct DomainSpec: Sendable, Equatable {
               </devices>\(seclabel)
               <qemu:commandline>
                 <qemu:arg value='-netdev'/>
-                <qemu:arg value='\(escape(netdev))'/>
+                <qemu:arg value='\(XMLText.escaped(netdev))'/>
                 <qemu:arg value='-device'/>
-                <qemu:arg value='\(escape(nic))'/>
+                <qemu:arg value='\(XMLText.escaped(nic))'/>
               </qemu:commandline>
             </domain>
             """
@@ -233,20 +233,15 @@ public struct DomainSpec: Sendable, Equatable {
     public func filesystemXML(_ share: FilesystemSpec) -> String {
         let virtiofs = shareDriver == .virtiofs
         let driver = virtiofs
-            ? "\n  <driver type='virtiofs'/>\n  <binary path='\(escape(ShareDriver.virtiofsDaemon ?? ShareDriver.virtiofsDaemons[0]))'/>"
+            ? "\n  <driver type='virtiofs'/>\n  <binary path='\(XMLText.escaped(ShareDriver.virtiofsDaemon ?? ShareDriver.virtiofsDaemons[0]))'/>"
             : ""
         // virtiofs in libvirt 9.0 has no <readonly/>: the guest mounts those read-only instead.
         let readOnly = share.readOnly && !virtiofs ? "\n  <readonly/>" : ""
         return """
             <filesystem type='mount' accessmode='\(shareAccess.rawValue)'>\(driver)
-              <source dir='\(escape(share.hostPath))'/>
-              <target dir='\(escape(share.tag))'/>\(readOnly)
+              <source dir='\(XMLText.escaped(share.hostPath))'/>
+              <target dir='\(XMLText.escaped(share.tag))'/>\(readOnly)
             </filesystem>
             """
-    }
-
-    private func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "'", with: "&apos;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

@@ -117,7 +117,7 @@ public final class LibvirtHypervisor: Hypervisor, @unchecked Sendable {
               <disks>
                 <disk name='\(target)' snapshot='external'>
                   <driver type='qcow2'/>
-                  <source file='\(overlay.replacingOccurrences(of: "'", with: "&apos;"))'/>
+                  <source file='\(XMLText.escaped(overlay))'/>
                 </disk>
             \(others)
               </disks>
@@ -138,7 +138,7 @@ public final class LibvirtHypervisor: Hypervisor, @unchecked Sendable {
               <disks>
                 <disk name='\(target)' type='file' backupmode='full'>
                   <driver type='raw'/>
-                  <target file='\(path.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "'", with: "&apos;"))'/>
+                  <target file='\(XMLText.escaped(path))'/>
                 </disk>
             \(others)
               </disks>
