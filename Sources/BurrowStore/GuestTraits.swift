@@ -17,14 +17,21 @@ public struct GuestTraits: Codable, Equatable, Sendable {
 
     public var isReady: Bool { hasInit && hasSSHServer && hasModuleTools }
 
-    /// Judges a rootfs by the paths it contains (absolute, as in the image).
-    public static func detect(contains: (String) -> Bool) -> GuestTraits {
+    /// Judges a rootfs by the paths it contains: `resolve` maps an absolute path to the one it
+    /// leads to in the image, following the image's own symlinks, or to nil where it leads nowhere.
+    public static func detect(resolve: (String) -> String?) -> GuestTraits {
         func any(_ paths: [String]) -> Bool {
-            paths.contains { path in contains(path) || contains("/usr" + path) }
+            paths.contains { path in resolve(path) != nil || resolve("/usr" + path) != nil }
+        }
+        // SysV init, runit and the like start what their own configuration names; busybox's
+        // applet there (docker-style images) is no init system, and a link that leads nowhere
+        // (systemd removed, its /sbin/init left) none either.
+        let classicInit = ["/sbin/init", "/usr/sbin/init"].contains { path in
+            resolve(path).map { !$0.hasSuffix("/busybox") } ?? false
         }
         let managers: [(String, [String])] = [("apt", ["/bin/apt-get"]), ("dnf", ["/bin/dnf", "/bin/dnf5", "/bin/microdnf"]), ("apk", ["/sbin/apk"]), ("pacman", ["/bin/pacman"])]
         return GuestTraits(
-            hasInit: any(["/lib/systemd/systemd", "/sbin/openrc-init", "/sbin/openrc"]),
+            hasInit: classicInit || any(["/lib/systemd/systemd", "/sbin/openrc-init", "/sbin/openrc"]),
             hasSSHServer: any(["/sbin/sshd"]),
             hasModuleTools: any(["/sbin/modprobe", "/bin/kmod"]),
             packageManager: managers.first { any($0.1) }?.0

@@ -158,6 +158,26 @@ final class ImportSandbox {
         #expect(try sandbox.database.baseImage(digest: result.base.digest)?.guestTraits?.isReady == true)
     }
 
+    /// Inits other than systemd and OpenRC count where /sbin/init leads to one, through the
+    /// image's own links; busybox's applet and a link to nothing do not.
+    @Test(arguments: [
+        ("SysV init as a file", [("./sbin/init", nil as String?, "init")], true),
+        ("runit through a relative link", [("./sbin/runit-init", nil, "runit"), ("./sbin/init", "runit-init", "")], true),
+        ("merged /usr", [("./sbin", "usr/sbin", ""), ("./usr/lib/sysvinit/init", nil, "init"), ("./usr/sbin/init", "../lib/sysvinit/init", "")], true),
+        ("busybox's applet", [("./bin/busybox", nil, "busybox"), ("./sbin/init", "/bin/busybox", "")], false),
+        ("a link to nothing", [("./sbin/init", "/lib/systemd/systemd", "")], false),
+        ("a loop of links", [("./sbin/init", "init2", ""), ("./sbin/init2", "init", "")], false),
+    ])
+    func recognisesInitsBeyondSystemdAndOpenRC(shape: String, entries: [(String, String?, String)], hasInit: Bool) async throws {
+        let sandbox = try ImportSandbox()
+        var tar = TarballBuilder()
+        for (path, link, contents) in entries {
+            if let link { tar.symlink(path, to: link) } else { tar.file(path, contents) }
+        }
+        let result = try await sandbox.importTarball(try tar.write(to: sandbox.directory.path("root.tar")))
+        #expect(result.base.guestTraits?.hasInit == hasInit, "\(shape)")
+    }
+
     @Test func stripsLeadingComponents() async throws {
         let sandbox = try ImportSandbox()
         var tar = TarballBuilder()

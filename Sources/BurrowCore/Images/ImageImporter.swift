@@ -184,7 +184,7 @@ public struct ImageImporter: Sendable {
         if !writer.contains("/etc") && ContainerImageArchive.isOne(contains: writer.contains) { return nil }
         if let mistake = Self.wrappedInAFolder(request, contains: writer.contains, topLevelNames: writer.topLevelNames) { throw mistake }
         try explainingFullDisks(size: size) { try filesystem.close() }
-        return WrittenTree(digest: try source.finish(), entries: writer.entriesWritten, traits: GuestTraits.detect(contains: writer.contains))
+        return WrittenTree(digest: try source.finish(), entries: writer.entriesWritten, traits: GuestTraits.detect(resolve: writer.resolvedPath))
     }
 
     /// Writes the root filesystem of a container image archive (`docker save`, an OCI layout):
@@ -229,7 +229,7 @@ public struct ImageImporter: Sendable {
             progress.end()
         }
         try explainingFullDisks(size: size) { try filesystem.close() }
-        return WrittenTree(digest: digest, entries: writer.entriesWritten, traits: GuestTraits.detect(contains: writer.contains))
+        return WrittenTree(digest: digest, entries: writer.entriesWritten, traits: GuestTraits.detect(resolve: writer.resolvedPath))
     }
 
     /// Writing into the image's filesystem ran out of room: on the host, or in the filesystem itself.

@@ -11,7 +11,10 @@ final class ImageTreeWriter {
     private struct Node {
         let inode: InodeNumber
         let isDirectory: Bool
-        let isSymlink: Bool
+        /// The target of a symlink, as the archive gave it; nil for everything else.
+        let symlinkTarget: [UInt8]?
+
+        var isSymlink: Bool { symlinkTarget != nil }
     }
 
     private let filesystem: Ext4Filesystem
@@ -22,10 +25,10 @@ final class ImageTreeWriter {
 
     init(filesystem: Ext4Filesystem) throws {
         self.filesystem = filesystem
-        nodes = [.root: Node(inode: Ext4Filesystem.rootInode, isDirectory: true, isSymlink: false)]
+        nodes = [.root: Node(inode: Ext4Filesystem.rootInode, isDirectory: true, symlinkTarget: nil)]
         // mkfs.ext4 leaves lost+found behind; it is the only entry not made by this writer.
         if let inode = try filesystem.lookup(Self.lostAndFound, in: Ext4Filesystem.rootInode) {
-            nodes[ImagePath.root.appending(Self.lostAndFound)] = Node(inode: inode, isDirectory: true, isSymlink: false)
+            nodes[ImagePath.root.appending(Self.lostAndFound)] = Node(inode: inode, isDirectory: true, symlinkTarget: nil)
         }
     }
 
@@ -52,7 +55,7 @@ final class ImageTreeWriter {
         let node: Node
         switch entry.content {
         case .directory:
-            node = Node(inode: try filesystem.makeDirectory(name, in: parent, metadata: entry.metadata), isDirectory: true, isSymlink: false)
+            node = Node(inode: try filesystem.makeDirectory(name, in: parent, metadata: entry.metadata), isDirectory: true, symlinkTarget: nil)
         case .regular(let size):
             let inode = try filesystem.makeRegularFile(name, in: parent, size: size, metadata: entry.metadata)
             let writer = try filesystem.openFile(inode)
@@ -63,9 +66,9 @@ final class ImageTreeWriter {
                 try writer.write(block.bytes, at: block.offset)
             }
             try writer.close()
-            node = Node(inode: inode, isDirectory: false, isSymlink: false)
+            node = Node(inode: inode, isDirectory: false, symlinkTarget: nil)
         case .symlink(let target):
-            node = Node(inode: try filesystem.makeSymlink(name, in: parent, target: target, metadata: entry.metadata), isDirectory: false, isSymlink: true)
+            node = Node(inode: try filesystem.makeSymlink(name, in: parent, target: target, metadata: entry.metadata), isDirectory: false, symlinkTarget: target)
         case .hardlink(let targetPath):
             guard let target = nodes[targetPath] else { throw refusal(entry, "hardlink to \(targetPath), which is not an earlier entry of the archive") }
             guard !target.isDirectory else { throw refusal(entry, "hardlink to a directory") }
@@ -76,7 +79,7 @@ final class ImageTreeWriter {
             entriesWritten += 1
             return
         case .special(let kind):
-            node = Node(inode: try filesystem.makeSpecialFile(name, in: parent, kind: kind, metadata: entry.metadata), isDirectory: false, isSymlink: false)
+            node = Node(inode: try filesystem.makeSpecialFile(name, in: parent, kind: kind, metadata: entry.metadata), isDirectory: false, symlinkTarget: nil)
         }
         nodes[entry.path] = node
         try setAttributes(entry, on: node.inode)
@@ -121,6 +124,32 @@ final class ImageTreeWriter {
         return nodes[ImagePath(components)] != nil
     }
 
+    /// The path that an absolute `path` leads to in the tree written so far, following its
+    /// symlinks as the guest would (an absolute target starts at the image's root, `..` stops
+    /// there); nil when it leads to nothing written, or through more than 40 links.
+    func resolvedPath(_ path: String) -> String? {
+        var pending = ArraySlice(path.utf8.split(separator: UInt8(ascii: "/")).map(Array.init))
+        var reached: [[UInt8]] = []
+        var links = 0
+        while let component = pending.popFirst() {
+            if component == Array(".".utf8) { continue }
+            if component == Array("..".utf8) {
+                _ = reached.popLast()
+                continue
+            }
+            guard let node = nodes[ImagePath(reached + [component])] else { return nil }
+            guard let target = node.symlinkTarget else {
+                reached.append(component)
+                continue
+            }
+            links += 1
+            guard links <= 40 else { return nil }
+            if target.first == UInt8(ascii: "/") { reached = [] }
+            pending = ArraySlice(target.split(separator: UInt8(ascii: "/")).map(Array.init) + pending)
+        }
+        return ImagePath(reached).description
+    }
+
     /// The names at the top of the tree written so far, made safe to print; lost+found, which
     /// every filesystem has, is left out.
     var topLevelNames: [String] {
@@ -141,7 +170,7 @@ final class ImageTreeWriter {
         let parent = try directory(for: path.parent, creatingFor: entry)
         let implied = InodeMetadata(permissions: 0o755, uid: 0, gid: 0, modificationTime: entry.metadata.modificationTime)
         let inode = try filesystem.makeDirectory(path.name, in: parent, metadata: implied)
-        nodes[path] = Node(inode: inode, isDirectory: true, isSymlink: false)
+        nodes[path] = Node(inode: inode, isDirectory: true, symlinkTarget: nil)
         return inode
     }
 
