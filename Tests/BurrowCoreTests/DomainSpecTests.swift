@@ -64,13 +64,13 @@ import Testing
         case .virtiofs:
             #expect(xml.contains("<driver type='virtiofs'/>") && xml.contains("<access mode='shared'/>"))
             #expect(!xml.contains("<readonly/>\n    </filesystem>"))
-            #expect(driver.fstabLine(tag: "burrow1", guestPath: "/data", readOnly: true) == "burrow1 /data virtiofs ro,nofail,x-systemd.before=local-fs.target 0 0")
+            #expect(driver.fstabLine(tag: "burrow1", guestPath: "/data", readOnly: true) == "burrow1 /data virtiofs ro,nofail,x-systemd.before=local-fs.target,x-mount.mkdir 0 0")
         case .ninep:
             #expect(!xml.contains("virtiofs") && !xml.contains("memoryBacking"))
             #expect(xml.contains("<target dir='burrow1'/>\n      <readonly/>"))
             #expect(
                 driver.fstabLine(tag: "burrow0", guestPath: "/src", readOnly: false)
-                    == "burrow0 /src 9p rw,trans=virtio,version=9p2000.L,msize=524288,nofail,x-systemd.before=local-fs.target 0 0")
+                    == "burrow0 /src 9p rw,trans=virtio,version=9p2000.L,msize=524288,nofail,x-systemd.before=local-fs.target,x-mount.mkdir 0 0")
         }
         let hypervisor = try LibvirtHypervisor(uri: "test:///default")
         var named = spec

@@ -363,7 +363,7 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         let seed = try TemporaryDirectory(prefix: "burrow-init-seed")
         try writeText("burrow0 /work 9p trans=virtio 0 0\n", to: seed.path("burrow/fstab"))
         try writeText("# cloud image\nLABEL=cloudimg-rootfs\t/\text4\tdiscard\t0 1\nLABEL=UEFI\t/boot/efi\tvfat\tumask=0077\t0 1\n UUID=0a1b none swap sw 0 0\n/swap.img none swap sw 0 0\ntmpfs /scratch tmpfs defaults 0 0\n", to: root.path("etc/fstab"))
-        let functions = ["error", "fail", "make_root_dir", "set_root_mode_later", "root_file_target", "write_root_file", "apply_block", "apply_mounts_and_environment"]
+        let functions = ["error", "fail", "make_root_dir", "set_root_mode_later", "root_file_target", "write_root_file", "apply_block", "root_mount_takes_x_options", "root_fstab_lines", "apply_mounts_and_environment"]
         for _ in 0..<2 {
             let output = try await runInitFunctions(functions, globals: "ROOT='\(root.url.path)'\nSEED='\(seed.url.path)'", call: "apply_mounts_and_environment")
             #expect(output.status == 0 && output.standardOutput.isEmpty, "\(output.standardOutput)\(output.standardError)")
@@ -380,6 +380,33 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
             # burrow-end
 
             """)
+    }
+
+    /// Busybox's mount hands x- options to the kernel, which refuses the mount (as Alpine's
+    /// would a share with systemd's ordering option); util-linux's keeps them, found through
+    /// the root's own links.
+    @Test(arguments: [
+        ("busybox", ["bin/busybox": "\u{7f}ELF busybox"], ["bin/mount": "/bin/busybox"], false),
+        ("busybox, merged /usr", ["usr/bin/busybox": "\u{7f}ELF busybox"], ["bin": "usr/bin", "usr/bin/mount": "busybox"], false),
+        ("util-linux", ["usr/bin/mount": "\u{7f}ELF libmount.so.1"], [:], true),
+        ("util-linux through an absolute link", ["opt/util-linux/mount": "\u{7f}ELF libmount.so.1"], ["bin/mount": "/opt/util-linux/mount"], true),
+        ("no mount at all", [:], [:], false),
+    ])
+    func shareOptionsSuitTheRootsMount(shape: String, files: [String: String], links: [String: String], keepsXOptions: Bool) async throws {
+        let root = try TemporaryDirectory(prefix: "burrow-init-root")
+        let seed = try TemporaryDirectory(prefix: "burrow-init-seed")
+        for (path, contents) in files { try writeText(contents, to: root.path(path)) }
+        for (path, target) in links.sorted(by: { $0.key < $1.key }) {
+            try FileManager.default.createDirectory(at: root.path(path).deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: root.path(path).path, withDestinationPath: target)
+        }
+        let line = ShareDriver.virtiofs.fstabLine(tag: "burrow0", guestPath: "/tmp/work", readOnly: false)
+        try writeText(line + "\nburrow1 /data 9p x-only 0 0\n", to: seed.path("burrow/fstab"))
+        let output = try await runInitFunctions(["root_mount_takes_x_options", "root_fstab_lines"], globals: "ROOT='\(root.url.path)'\nSEED='\(seed.url.path)'", call: "root_fstab_lines")
+        #expect(output.status == 0, "\(shape): \(output.standardError)")
+        #expect(output.standardOutput == (keepsXOptions
+            ? line + "\nburrow1 /data 9p x-only 0 0\n"
+            : "burrow0 /tmp/work virtiofs rw,nofail 0 0\nburrow1 /data 9p defaults 0 0\n"), "\(shape)")
     }
 
     /// OpenSSH before 8.2 has no Include: burrow's settings head sshd_config itself, once.

@@ -58,10 +58,12 @@ public enum ShareDriver: String, Sendable, Codable {
     /// systemd-tmpfiles-setup empties /tmp (`D /tmp`) and deleted a share's mount point there
     /// before a slow mount reached it, and services could start without the workspace.
     /// `x-systemd.before=local-fs.target` restores the ordering; tmpfiles then stops at the
-    /// mount point. Other mount(8)s (util-linux, busybox) ignore `x-` options.
+    /// mount point. Without systemd, SysV init empties /tmp before it mounts, mount point and
+    /// all: `x-mount.mkdir` has util-linux's mount make it again. Busybox's mount passes `x-`
+    /// options to the kernel, which refuses them, so burrow's /init leaves them out there.
     public func fstabLine(tag: String, guestPath: String, readOnly: Bool) -> String {
         let options = (readOnly ? "ro" : "rw") + "," + (self == .ninep ? "trans=virtio,version=9p2000.L,msize=524288," : "")
-            + "nofail,x-systemd.before=local-fs.target"
+            + "nofail,x-systemd.before=local-fs.target,x-mount.mkdir"
         return "\(tag) \(guestPath) \(rawValue) \(options) 0 0"
     }
 }
