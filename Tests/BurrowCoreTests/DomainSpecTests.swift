@@ -92,6 +92,20 @@ import Testing
         #expect(try await validateDomainXML(xml).status == 0)
     }
 
+    /// A guest path with spaces ("My Project", where `up` mounts a workspace at its host path)
+    /// is one fstab field in getmntent's escapes; control characters are refused at create.
+    @Test func guestPathsWithSpacesAreEscapedForFstab() throws {
+        #expect(ShareDriver.virtiofs.fstabLine(tag: "burrow0", guestPath: "/home/me/My Project\\x", readOnly: false)
+            == "burrow0 /home/me/My\\040Project\\134x virtiofs rw,nofail,x-systemd.before=local-fs.target,x-mount.mkdir 0 0")
+        let folder = try TemporaryDirectory(prefix: "burrow-share")
+        try EnvironmentService.validateShares([SharedFolder(host: folder.url.path, guest: "/home/me/My Project", readOnly: false)])
+        for guest in ["/work\nUUID=1 / ext4", "/a\tb", "relative", "/"] {
+            #expect(throws: BurrowError.self) {
+                try EnvironmentService.validateShares([SharedFolder(host: folder.url.path, guest: guest, readOnly: false)])
+            }
+        }
+    }
+
     /// Snapshot and backup XML quote paths through the same function as the domain: a home
     /// with `&` in its path broke both when they escaped only quotes.
     @Test func xmlTextEscapesEveryDelimiter() {

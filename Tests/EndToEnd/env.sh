@@ -143,7 +143,8 @@ check_fails "commands on a removed env say not found" 3 "$BURROW" exec dev -- tr
 echo "per-project environments (burrow up)"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 http_get() { python3 -c "import urllib.request,sys; print(urllib.request.urlopen('http://127.0.0.1:$1/', timeout=10).read().decode().strip())"; }
-projects=$(mktemp -d /tmp/burrow-e2e-projects.XXXXXX)
+# A space in the path: the workspace is mounted at the same path in the guest, through fstab.
+projects=$(mktemp -d "/tmp/burrow-e2e projects.XXXXXX")
 web_port=$(free_port); live_port=$(free_port)
 for project in alpha beta; do
     mkdir -p "$projects/$project"
@@ -172,7 +173,7 @@ done
 echo "from the host" >"$projects/alpha/host.txt"
 check "burrow up creates the environment and runs both provisioning steps" sh -c "'$BURROW' up '$projects/alpha' 2>&1 | tee /tmp/burrow-e2e-up.log | grep -q '2 provisioning step(s) run, 0 cached'"
 check "the workspace is mounted at the project's own path" sh -c "test \"\$('$BURROW' exec alpha -- cat '$projects/alpha/host.txt')\" = 'from the host'"
-check "a file the guest writes appears on the host, owned by the host user" sh -c "'$BURROW' exec alpha -- sh -c 'echo from-guest > $projects/alpha/guest.txt' && test \"\$(stat -c %U '$projects/alpha/guest.txt')\" = \"\$(id -un)\""
+check "a file the guest writes appears on the host, owned by the host user" sh -c "'$BURROW' exec alpha -- sh -c 'echo from-guest > \"$projects/alpha/guest.txt\"' && test \"\$(stat -c %U '$projects/alpha/guest.txt')\" = \"\$(id -un)\""
 check "host files appear owned by the guest user" sh -c "test \"\$('$BURROW' exec alpha -- stat -c %U '$projects/alpha/host.txt')\" = \"\$(id -un)\""
 check "burrow ls shows the share driver" sh -c "'$BURROW' ls | grep -E '^alpha ' | grep -qE 'virtiofs|9p'"
 check "the provisioning ran in the image" sh -c "test \"\$('$BURROW' exec alpha -- cat /etc/burrow-marker)\" = provisioned"

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # End to end: a guest whose init is not systemd, SysV init (as in Devuan or Slackware): it is
 # taken as ready (no provisioning, the image's init kept), boots, is reachable over SSH, and
-# mounts a workspace under /tmp, which SysV init empties before it mounts. Two boots.
+# mounts a workspace under /tmp (a path with a space), which SysV init empties before it mounts.
+# Two boots.
 #   init.sh SYSVINIT_ROOTFS_TARBALL
 source "$(dirname "$0")/lib.sh"
 
 tarball="${1:?usage: init.sh SYSVINIT_TARBALL}"
 export BURROW_BOOT_TIMEOUT="${BURROW_BOOT_TIMEOUT:-600}"
-workspace=$(mktemp -d /tmp/burrow-e2e-sysv-workspace.XXXXXX)
+workspace=$(mktemp -d "/tmp/burrow-e2e sysv workspace.XXXXXX")
 cleanup() {
     "$BURROW" rm --force classic >/dev/null 2>&1
     rm -rf "$BURROW_HOME" "$workspace"

@@ -361,7 +361,7 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
     @Test func fstabEntriesForDisksThisMachineLacksAreCommentedOut() async throws {
         let root = try TemporaryDirectory(prefix: "burrow-init-root")
         let seed = try TemporaryDirectory(prefix: "burrow-init-seed")
-        try writeText("burrow0 /work 9p trans=virtio 0 0\n", to: seed.path("burrow/fstab"))
+        try writeText("burrow0 /work 9p trans=virtio 0 0\nburrow1 /tmp/My\\040Project 9p trans=virtio 0 0\n", to: seed.path("burrow/fstab"))
         try writeText("# cloud image\nLABEL=cloudimg-rootfs\t/\text4\tdiscard\t0 1\nLABEL=UEFI\t/boot/efi\tvfat\tumask=0077\t0 1\n UUID=0a1b none swap sw 0 0\n/swap.img none swap sw 0 0\ntmpfs /scratch tmpfs defaults 0 0\n", to: root.path("etc/fstab"))
         let functions = ["error", "fail", "make_root_dir", "set_root_mode_later", "root_file_target", "write_root_file", "apply_block", "root_mount_takes_x_options", "root_fstab_lines", "apply_mounts_and_environment"]
         for _ in 0..<2 {
@@ -377,9 +377,12 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
             tmpfs /scratch tmpfs defaults 0 0
             # burrow-begin
             burrow0 /work 9p trans=virtio 0 0
+            burrow1 /tmp/My\\040Project 9p trans=virtio 0 0
             # burrow-end
 
             """)
+        // Mount points are made where the escaped fields lead.
+        #expect(FileManager.default.fileExists(atPath: root.path("work").path) && FileManager.default.fileExists(atPath: root.path("tmp/My Project").path))
     }
 
     /// Busybox's mount hands x- options to the kernel, which refuses the mount (as Alpine's

@@ -99,7 +99,7 @@ public struct EnvironmentService: Sendable {
         let operation = try database.beginOperation(kind: "create", subject: options.name, scratchPath: scratch.url.path)
         defer { try? database.endOperation(operation) }
 
-        try validateShares(options.sharedFolders)
+        try Self.validateShares(options.sharedFolders)
         try validatePorts(options.ports, for: options.name)
         let layerKey: String?
         if let projectLayer = options.layerKey {
@@ -188,14 +188,15 @@ public struct EnvironmentService: Sendable {
 
     static func shareTag(_ index: Int) -> String { "burrow\(index)" }
 
-    func validateShares(_ folders: [SharedFolder]) throws {
+    static func validateShares(_ folders: [SharedFolder]) throws {
         for folder in folders {
             var isDirectory: ObjCBool = false
             guard folder.host.hasPrefix("/"), FileManager.default.fileExists(atPath: folder.host, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw BurrowError(.invalidInput, "cannot share \(folder.host): it is not an existing folder", hint: "Give an absolute path to a folder, e.g. --mount \"$PWD:/src\".")
             }
-            guard folder.guest.hasPrefix("/"), !folder.guest.contains(" "), !folder.guest.contains("\t"), folder.guest != "/" else {
-                throw BurrowError(.invalidInput, "'\(folder.guest)' is not a usable guest path", hint: "Use an absolute path without spaces, other than /.")
+            // The seed's files hold one share a line, and a guest shell would meet any control character.
+            guard folder.guest.hasPrefix("/"), folder.guest != "/", !folder.guest.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw BurrowError(.invalidInput, "'\(TerminalText.sanitized(folder.guest))' is not a usable guest path", hint: "Use an absolute path other than /, without control characters (tabs, newlines).")
             }
         }
     }

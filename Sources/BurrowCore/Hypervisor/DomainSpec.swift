@@ -64,7 +64,14 @@ public enum ShareDriver: String, Sendable, Codable {
     public func fstabLine(tag: String, guestPath: String, readOnly: Bool) -> String {
         let options = (readOnly ? "ro" : "rw") + "," + (self == .ninep ? "trans=virtio,version=9p2000.L,msize=524288," : "")
             + "nofail,x-systemd.before=local-fs.target,x-mount.mkdir"
-        return "\(tag) \(guestPath) \(rawValue) \(options) 0 0"
+        return "\(tag) \(Self.fstabField(guestPath)) \(rawValue) \(options) 0 0"
+    }
+
+    /// A path as one fstab field: the octal escapes getmntent(3) reads back (a workspace in
+    /// "My Project" keeps its space).
+    static func fstabField(_ path: String) -> String {
+        path.replacingOccurrences(of: "\\", with: "\\134").replacingOccurrences(of: " ", with: "\\040")
+            .replacingOccurrences(of: "\t", with: "\\011").replacingOccurrences(of: "\n", with: "\\012")
     }
 }
 
