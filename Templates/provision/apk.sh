@@ -8,6 +8,8 @@ echo 'rc_provide="loopback net"' >>/etc/rc.conf
 rc-update add devfs sysinit
 rc-update add procfs boot
 rc-update add sysfs boot
+# Shared folders are /etc/fstab lines; a minirootfs has no service in any runlevel to mount them.
+rc-update add localmount boot
 # burrow's initramfs installs the environment's own host key at every boot and removes the rest;
 # without this, sshd's start would generate RSA and ECDSA keys again at every boot.
 echo 'sshd_disable_keygen="yes"' >>/etc/conf.d/sshd
