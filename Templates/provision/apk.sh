@@ -1,7 +1,8 @@
 #!/bin/sh
-# Installs what burrow needs in an Alpine guest: OpenRC as init, sshd, kmod, sudo.
+# Installs what burrow needs in an Alpine guest: OpenRC as init, sshd, kmod, sudo, and resize2fs
+# (e2fsprogs-extra), which grows the root filesystem onto a disk made bigger than the image.
 set -eu
-apk add --no-cache openrc openssh kmod iproute2 sudo busybox-openrc
+apk add --no-cache openrc openssh kmod iproute2 sudo busybox-openrc e2fsprogs-extra
 rc-update add sshd default
 # burrow's initramfs configures the network before OpenRC runs: sshd's need of net is met.
 echo 'rc_provide="loopback net"' >>/etc/rc.conf

@@ -21,7 +21,8 @@ check "burrow kernel ls shows it" sh -c "'$BURROW' kernel ls | grep -q amd64"
 
 echo "create"
 check "import the Debian rootfs" "$BURROW" image import debian "$ready"
-check "create an environment" "$BURROW" create dev --image debian --cpus 2 --memory 1G
+# A disk bigger than the image's 8 GiB: the guest's root filesystem must fill it.
+check "create an environment" "$BURROW" create dev --image debian --cpus 2 --memory 1G --disk 10G
 check_fails "a second create with the same name is refused" 4 "$BURROW" create dev --image debian
 check_fails "an unknown image is not found" 3 "$BURROW" create other --image nope
 check_fails "an invalid name is refused" 2 "$BURROW" create Bad/Name --image debian
@@ -41,6 +42,7 @@ check "stdin streams into the command" sh -c "echo streamed | '$BURROW' exec dev
 check "arguments keep their quoting" sh -c "test \"\$('$BURROW' exec dev -- printf '%s|' 'a b' \"c'd\")\" = \"a b|c'd|\""
 check "the guest user matches the host user" sh -c "test \"\$('$BURROW' exec dev -- id -un)\" = \"\$(id -un)\""
 check "the hostname is the environment's name" sh -c "test \"\$('$BURROW' exec dev -- hostname)\" = dev"
+check "the root filesystem was grown to fill the 10 GiB disk" sh -c "test \"\$('$BURROW' exec dev -- df -B1M --output=size / | tail -n1)\" -gt 9500"
 check "password login is off" sh -c "'$BURROW' exec dev -- sh -c 'sshd -T 2>/dev/null | grep -qx \"passwordauthentication no\" || cat /etc/ssh/sshd_config.d/burrow.conf | grep -q \"PasswordAuthentication no\"'"
 check "the boot skips ACPI interrupt routing and the early loads of on-demand modules" "$BURROW" exec dev -- sh -c 'grep -q "acpi=noirq" /proc/cmdline && grep -q "cryptomgr.notests" /proc/cmdline && test "$(systemctl show -P LoadState modprobe@loop.service)" = masked'
 check "sshd has the first call on the CPU while the system starts" "$BURROW" exec dev -- sh -c 'test "$(systemctl show -P StartupCPUWeight ssh.service)" = 1000'

@@ -32,10 +32,13 @@ cp "$BURROW" "$work/prefix/bin/burrow"
 cp -r "$E2E_ROOT/Templates" "$E2E_ROOT/Distros" "$work/prefix/share/burrow/"
 # The image already has a user of this name, with other ids and a file in its home, as a cloud
 # image's "ubuntu" would: the guest must give that user the host's uid and gid, home included.
+# Before it comes another user that has the host user's uid, as a container image's "ubuntu" at
+# 1000 would: lookups by uid (id -un, sudo) must still find the host user.
 stage="$work/stage"
 mkdir -p "$stage/home/$user"
 zstd -q -dc "$ready" >"$work/rootfs.tar"
 tar -xf "$work/rootfs.tar" -C "$stage" ./etc/passwd ./etc/group
+echo "imageuser:x:$uid:$uid::/home/imageuser:/bin/sh" >>"$stage/etc/passwd"
 echo "$user:x:4242:4242::/home/$user:/bin/sh" >>"$stage/etc/passwd"
 echo "$user:x:4242:" >>"$stage/etc/group"
 echo notes >"$stage/home/$user/notes"

@@ -286,7 +286,7 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         try writeText("ssh-ed25519 KEY host\n", to: seed.path("burrow/ssh/authorized_keys"))
         let functions = [
             "error", "fail", "root_executable", "append_missing", "make_root_dir", "set_root_mode_later", "root_file_target", "write_root_file", "write_root_text",
-            "set_root_modes", "take_host_ids", "apply_user",
+            "set_root_modes", "take_host_ids", "claim_uid", "apply_user",
         ]
         let globals = "ROOT='\(root.path)'\nSEED='\(seed.url.path)'\nBURROW_USER=\(user)\nBURROW_UID=1001\nBURROW_GID=1002\npending_modes="
         let output = try await runInitFunctions(functions, globals: globals, call: getuid() == 0 ? "apply_user && set_root_modes" : "apply_user")
@@ -321,8 +321,23 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
 
         // A new user gets the host's ids and /home/NAME.
         try await applyUser("alice", root: root.url)
-        #expect(try String(contentsOf: root.path("etc/passwd"), encoding: .utf8).hasSuffix("\nalice:*:1001:1002::/home/alice:/bin/sh\n"))
+        #expect(try String(contentsOf: root.path("etc/passwd"), encoding: .utf8).contains("\nalice:*:1001:1002::/home/alice:/bin/sh\n"))
         #expect(FileManager.default.fileExists(atPath: root.path("home/alice/.ssh/authorized_keys").path))
+    }
+
+    /// An image whose own user has the host user's uid (a container image's "ubuntu" at 1000)
+    /// keeps it, but lookups by uid (whoami, sudo) find the host user first; the group of that
+    /// gid serves as the user's. A second boot changes nothing.
+    @Test func theHostUserComesFirstForItsUID() async throws {
+        let root = try TemporaryDirectory(prefix: "burrow-init-root")
+        try writeText("root:x:0:0:root:/root:/bin/sh\nubuntu:x:1001:1002:Ubuntu:/home/ubuntu:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n", to: root.path("etc/passwd"))
+        try writeText("root:x:0:\nubuntu:x:1002:\n", to: root.path("etc/group"))
+        for _ in 0..<2 {
+            try await applyUser("alice", root: root.url)
+            #expect(try String(contentsOf: root.path("etc/passwd"), encoding: .utf8)
+                == "root:x:0:0:root:/root:/bin/sh\nalice:*:1001:1002::/home/alice:/bin/sh\nubuntu:x:1001:1002:Ubuntu:/home/ubuntu:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n")
+            #expect(try String(contentsOf: root.path("etc/group"), encoding: .utf8) == "root:x:0:\nubuntu:x:1002:\n")
+        }
     }
 
     /// /init takes exactly the user names the host lets through to the seed.
@@ -410,6 +425,37 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         #expect(output.standardOutput == (keepsXOptions
             ? line + "\nburrow1 /data 9p x-only 0 0\n"
             : "burrow0 /tmp/work virtiofs rw,nofail 0 0\nburrow1 /data 9p defaults 0 0\n"), "\(shape)")
+    }
+
+    /// A disk larger than the root's ext4 (`create --disk`) gets it grown with the root's own
+    /// tool; a disk the filesystem fills is left alone. `chroot` stands in for running the tool.
+    @Test(arguments: [
+        ("the filesystem fills the disk", 64, ["sbin/resize2fs"], nil as String?),
+        ("resize2fs", 1024, ["usr/sbin/resize2fs", "lib/systemd/systemd-growfs"], "/usr/sbin/resize2fs /dev/vda"),
+        ("systemd-growfs without e2fsprogs", 1024, ["lib/systemd/systemd-growfs"], "/lib/systemd/systemd-growfs /"),
+        ("no tool", 1024, [], nil),
+    ])
+    func aLargerDiskGetsTheRootGrown(shape: String, diskMiB: Int, tools: [String], expectedCall: String?) async throws {
+        let root = try TemporaryDirectory(prefix: "burrow-init-root")
+        try FileManager.default.createDirectory(at: root.path("dev"), withIntermediateDirectories: true)
+        let device = root.path("dev/vda")
+        try await ProcessRunner().run("truncate", ["-s", "64M", device.path], what: "making a disk")
+        try await ProcessRunner().run("mkfs.ext4", ["-q", "-F", device.path], what: "making its filesystem")
+        try writeText("\(diskMiB * 2048)\n", to: root.path("sys/block/vda/size"))
+        try writeText("254:0\n", to: root.path("sys/block/vda/dev"))
+        for tool in tools { try makeExecutable(root.path(tool)) }
+        let globals = "ROOT='\(root.url.path)'\nroot_disk=vda\ndebug=0\nchroot() { echo \"chroot $*\" >&3; }"
+        // The tool's own output is discarded; the stand-in reports on descriptor 3.
+        let output = try await runInitFunctions(["log", "error", "root_executable", "grow_root"], globals: globals, call: "exec 3>&1; grow_root")
+        #expect(output.status == 0, "\(shape): \(output.standardError)")
+        if let expectedCall {
+            #expect(output.standardOutput == "chroot \(root.url.path) \(expectedCall)\n", "\(shape)")
+        } else {
+            #expect(!output.standardOutput.contains("chroot"), "\(shape): \(output.standardOutput)")
+        }
+        #expect(output.standardOutput.contains("neither resize2fs nor systemd-growfs") == (shape == "no tool"), "\(shape)")
+        let link = try? FileManager.default.destinationOfSymbolicLink(atPath: root.path("dev/block/254:0").path)
+        #expect((link == "../vda") == (expectedCall?.contains("growfs") == true), "\(shape)")
     }
 
     /// OpenSSH before 8.2 has no Include: burrow's settings head sshd_config itself, once.
