@@ -21,7 +21,7 @@ struct EnvCreate: AsyncParsableCommand {
     @Option(help: "Image to build it from (see burrow image ls).") var image: String
     @Option(help: "Virtual CPUs.") var cpus: Int = 2
     @Option(help: "Memory, e.g. 2G or 1536M.") var memory: String = "2G"
-    @Option(help: "Disk size, e.g. 20G (default: the image's size).") var disk: String?
+    @Option(help: "Disk size, e.g. 20G; the guest's filesystem grows to fill it (default and least: the image's size).") var disk: String?
     @Option(help: "Accelerator: kvm or tcg (default: KVM where it works).") var accel: Accelerator?
     @Option(help: "GPUs to pass through at each start: all, a count, a PCI address or part of a model name.") var gpu: String?
     @Option(help: "CUDA toolkit version to install with NVIDIA's driver, e.g. 12.4.") var cuda: String?
