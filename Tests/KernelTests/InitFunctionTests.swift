@@ -473,20 +473,23 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
 
     /// An OpenRC root whose sshd is in no runlevel gets it in the default one; one that has it
     /// anywhere is left alone.
-    @Test func openRCSSHDJoinsTheDefaultRunlevel() async throws {
+    @Test(arguments: ["sshd", "ssh"])
+    func openRCSSHDJoinsTheDefaultRunlevel(service: String) async throws {
         for enabledIn in [nil, "default", "boot"] as [String?] {
             let root = try TemporaryDirectory(prefix: "burrow-init-root")
             try makeExecutable(root.path("sbin/openrc"))
-            try makeExecutable(root.path("etc/init.d/sshd"), "#!/sbin/openrc-run\n")
+            try makeExecutable(root.path("etc/init.d/\(service)"), "#!/sbin/openrc-run\n")
             try FileManager.default.createDirectory(at: root.path("etc/runlevels/default"), withIntermediateDirectories: true)
             if let enabledIn {
                 try FileManager.default.createDirectory(at: root.path("etc/runlevels/\(enabledIn)"), withIntermediateDirectories: true)
-                try FileManager.default.createSymbolicLink(atPath: root.path("etc/runlevels/\(enabledIn)/sshd").path, withDestinationPath: "/etc/init.d/sshd")
+                try FileManager.default.createSymbolicLink(atPath: root.path("etc/runlevels/\(enabledIn)/\(service)").path, withDestinationPath: "/etc/init.d/\(service)")
             }
             let output = try await runInitFunctions(["error", "root_has", "root_executable", "start_openrc_sshd"], globals: "ROOT='\(root.url.path)'", call: "start_openrc_sshd")
             #expect(output.status == 0 && output.standardOutput.isEmpty, "\(output.standardOutput)\(output.standardError)")
-            let links = try FileManager.default.subpathsOfDirectory(atPath: root.path("etc/runlevels").path).filter { $0.hasSuffix("/sshd") }
-            #expect(links == [enabledIn.map { "\($0)/sshd" } ?? "default/sshd"])
+            let links = try FileManager.default.subpathsOfDirectory(atPath: root.path("etc/runlevels").path).filter { $0.hasSuffix("/\(service)") }
+            #expect(links == [enabledIn.map { "\($0)/\(service)" } ?? "default/\(service)"])
+            let target = try FileManager.default.destinationOfSymbolicLink(atPath: root.path("etc/runlevels/\(enabledIn ?? "default")/\(service)").path)
+            #expect(target == "/etc/init.d/\(service)")
         }
     }
 }
