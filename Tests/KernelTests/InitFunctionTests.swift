@@ -138,13 +138,13 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         }
     }
 
-    private func sshdExecStart(unitText: String, emulated: Bool, adminUnit: Bool = false, sshdBinary: String? = nil) async throws -> String {
+    private func sshdExecStart(unitText: String, emulated: Bool, adminUnit: Bool = false, sessionProgram: String? = nil) async throws -> String {
         let root = try TemporaryDirectory(prefix: "burrow-init-root")
         try writeText(unitText, to: root.path("lib/systemd/system/ssh.service"))
-        if let sshdBinary { try writeText(sshdBinary, to: root.path("usr/sbin/sshd")) }
+        if let sessionProgram { try makeExecutable(root.path(sessionProgram)) }
         if adminUnit { try writeText(unitText, to: root.path("etc/systemd/system/ssh.service")) }
         let globals = "ROOT='\(root.url.path)'\nemulated=\(emulated ? 1 : 0)\nunit=ssh.service\nunit_dir=lib/systemd/system"
-        let output = try await runInitFunctions(["root_has", "sshd_without_reexec"], globals: globals, call: "sshd_without_reexec")
+        let output = try await runInitFunctions(["root_has", "sshd_has_session_program", "sshd_without_reexec"], globals: globals, call: "sshd_without_reexec")
         #expect(output.status == 0, "\(output.standardError)")
         return output.standardOutput
     }
@@ -159,8 +159,15 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         #expect(try await sshdExecStart(unitText: "ExecStart=-/usr/sbin/sshd -D\n", emulated: true) == "")
         #expect(try await sshdExecStart(unitText: "ExecStart=/usr/sbin/sshd -D\nExecStart=/bin/true\n", emulated: true) == "")
         #expect(try await sshdExecStart(unitText: "ExecStart=/usr/sbin/dropbear -F\n", emulated: true) == "")
-        // OpenSSH 9.8 and later name sshd-session in their sshd, and ignore -r.
-        #expect(try await sshdExecStart(unitText: debian, emulated: true, sshdBinary: "\u{7f}ELF.../usr/lib/openssh/sshd-session...") == "")
+        // OpenSSH 9.8 and later have an sshd-session, and ignore -r; where distributions put it.
+        for session in ["usr/lib/openssh/sshd-session", "usr/libexec/openssh/sshd-session", "usr/lib/ssh/sshd-session", "usr/libexec/sshd-session"] {
+            #expect(try await sshdExecStart(unitText: debian, emulated: true, sessionProgram: session) == "", "\(session)")
+        }
+        let local = "[Service]\nExecStart=/usr/local/sbin/sshd -D\n"
+        #expect(try await sshdExecStart(unitText: local, emulated: true, sessionProgram: "usr/local/libexec/sshd-session") == "")
+        #expect(try await sshdExecStart(unitText: local, emulated: true) == "ExecStart=\nExecStart=/usr/local/sbin/sshd -r -D\n")
+        // A folder of that name is no sshd-session.
+        #expect(try await sshdExecStart(unitText: debian, emulated: true, sessionProgram: "usr/lib/other/sshd-session/readme") != "")
     }
 
     /// Host key generation units order sshd after the early boot; burrow masks the packaged ones
