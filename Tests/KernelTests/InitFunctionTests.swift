@@ -28,7 +28,7 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
 }
 
 @Suite struct InitFunctionTests {
-    private static let generatorFunctions = ["root_has", "root_has_entries", "root_executable", "sysv_scripts_all_have_units", "idle_generators"]
+    private static let generatorFunctions = ["root_has", "root_has_entries", "resolve_root_path", "root_executable", "sysv_scripts_all_have_units", "idle_generators"]
 
     /// `acpiTables` stands for /sys/firmware/acpi/tables; an empty folder when nil.
     private func idleGenerators(root: URL, cmdline: String = "console=ttyS0", acpiTables: URL? = nil) async throws -> [String] {
@@ -292,7 +292,7 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         let seed = try TemporaryDirectory(prefix: "burrow-init-seed")
         try writeText("ssh-ed25519 KEY host\n", to: seed.path("burrow/ssh/authorized_keys"))
         let functions = [
-            "error", "fail", "root_executable", "append_missing", "make_root_dir", "set_root_mode_later", "root_file_target", "write_root_file", "write_root_text",
+            "error", "fail", "resolve_root_path", "root_executable", "append_missing", "make_root_dir", "set_root_mode_later", "root_file_target", "write_root_file", "write_root_text",
             "set_root_modes", "take_host_ids", "claim_uid", "apply_user",
         ]
         let globals = "ROOT='\(root.path)'\nSEED='\(seed.url.path)'\nBURROW_USER=\(user)\nBURROW_UID=1001\nBURROW_GID=1002\npending_modes="
@@ -385,7 +385,7 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         let seed = try TemporaryDirectory(prefix: "burrow-init-seed")
         try writeText("burrow0 /work 9p trans=virtio 0 0\nburrow1 /tmp/My\\040Project 9p trans=virtio 0 0\n", to: seed.path("burrow/fstab"))
         try writeText("# cloud image\nLABEL=cloudimg-rootfs\t/\text4\tdiscard\t0 1\nLABEL=UEFI\t/boot/efi\tvfat\tumask=0077\t0 1\n UUID=0a1b none swap sw 0 0\n/swap.img none swap sw 0 0\ntmpfs /scratch tmpfs defaults 0 0\n", to: root.path("etc/fstab"))
-        let functions = ["error", "fail", "make_root_dir", "set_root_mode_later", "root_file_target", "write_root_file", "apply_block", "root_mount_takes_x_options", "root_fstab_lines", "apply_mounts_and_environment"]
+        let functions = ["error", "fail", "make_root_dir", "set_root_mode_later", "root_file_target", "write_root_file", "apply_block", "resolve_root_path", "root_mount_takes_x_options", "root_fstab_lines", "apply_mounts_and_environment"]
         for _ in 0..<2 {
             let output = try await runInitFunctions(functions, globals: "ROOT='\(root.url.path)'\nSEED='\(seed.url.path)'", call: "apply_mounts_and_environment")
             #expect(output.status == 0 && output.standardOutput.isEmpty, "\(output.standardOutput)\(output.standardError)")
@@ -427,7 +427,7 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         }
         let line = ShareDriver.virtiofs.fstabLine(tag: "burrow0", guestPath: "/tmp/work", readOnly: false)
         try writeText(line + "\nburrow1 /data 9p x-only 0 0\n", to: seed.path("burrow/fstab"))
-        let output = try await runInitFunctions(["root_mount_takes_x_options", "root_fstab_lines"], globals: "ROOT='\(root.url.path)'\nSEED='\(seed.url.path)'", call: "root_fstab_lines")
+        let output = try await runInitFunctions(["resolve_root_path", "root_mount_takes_x_options", "root_fstab_lines"], globals: "ROOT='\(root.url.path)'\nSEED='\(seed.url.path)'", call: "root_fstab_lines")
         #expect(output.status == 0, "\(shape): \(output.standardError)")
         #expect(output.standardOutput == (keepsXOptions
             ? line + "\nburrow1 /data 9p x-only 0 0\n"
@@ -453,7 +453,7 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         for tool in tools { try makeExecutable(root.path(tool)) }
         let globals = "ROOT='\(root.url.path)'\nroot_disk=vda\ndebug=0\nchroot() { echo \"chroot $*\" >&3; }"
         // The tool's own output is discarded; the stand-in reports on descriptor 3.
-        let output = try await runInitFunctions(["log", "error", "root_executable", "grow_root"], globals: globals, call: "exec 3>&1; grow_root")
+        let output = try await runInitFunctions(["log", "error", "resolve_root_path", "root_executable", "grow_root"], globals: globals, call: "exec 3>&1; grow_root")
         #expect(output.status == 0, "\(shape): \(output.standardError)")
         if let expectedCall {
             #expect(output.standardOutput == "chroot \(root.url.path) \(expectedCall)\n", "\(shape)")
@@ -491,12 +491,38 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
                 try FileManager.default.createDirectory(at: root.path("etc/runlevels/\(enabledIn)"), withIntermediateDirectories: true)
                 try FileManager.default.createSymbolicLink(atPath: root.path("etc/runlevels/\(enabledIn)/\(service)").path, withDestinationPath: "/etc/init.d/\(service)")
             }
-            let output = try await runInitFunctions(["error", "root_has", "root_executable", "start_openrc_sshd"], globals: "ROOT='\(root.url.path)'", call: "start_openrc_sshd")
+            let output = try await runInitFunctions(["error", "root_has", "resolve_root_path", "root_executable", "start_openrc_sshd"], globals: "ROOT='\(root.url.path)'", call: "start_openrc_sshd")
             #expect(output.status == 0 && output.standardOutput.isEmpty, "\(output.standardOutput)\(output.standardError)")
             let links = try FileManager.default.subpathsOfDirectory(atPath: root.path("etc/runlevels").path).filter { $0.hasSuffix("/\(service)") }
             #expect(links == [enabledIn.map { "\($0)/\(service)" } ?? "default/\(service)"])
             let target = try FileManager.default.destinationOfSymbolicLink(atPath: root.path("etc/runlevels/\(enabledIn ?? "default")/\(service)").path)
             #expect(target == "/etc/init.d/\(service)")
         }
+    }
+
+    /// Logins register with logind where sshd's PAM stack has pam_systemd, followed through the
+    /// include forms of Debian, Fedora (authselect's absolute links), Arch and openSUSE's vendor
+    /// folder; without the module, or with it only in a comment or an auth stack, they do not.
+    @Test(arguments: [
+        ("Debian with libpam-systemd", "usr/lib/x86_64-linux-gnu/security", ["etc/pam.d/sshd": "@include common-auth\n@include common-session\n", "etc/pam.d/common-session": "session\trequired\tpam_unix.so\nsession\toptional\tpam_systemd.so\n"], [:], true),
+        ("Debian without it", nil, ["etc/pam.d/sshd": "@include common-session\n", "etc/pam.d/common-session": "session\trequired\tpam_unix.so\n"], [:], false),
+        ("the module installed, its line commented out", "usr/lib/x86_64-linux-gnu/security", ["etc/pam.d/sshd": "@include common-session\n", "etc/pam.d/common-session": "# session optional pam_systemd.so\n"], [:], false),
+        ("Fedora", "usr/lib64/security", ["etc/pam.d/sshd": "auth substack password-auth\nsession include password-auth\n", "etc/authselect/password-auth": "-session optional pam_systemd.so\n"], ["etc/pam.d/password-auth": "/etc/authselect/password-auth"], true),
+        ("Arch", "usr/lib/security", ["etc/pam.d/sshd": "session include system-remote-login\n", "etc/pam.d/system-remote-login": "session include system-login\n", "etc/pam.d/system-login": "-session optional pam_systemd.so\n"], [:], true),
+        ("only an auth stack includes it", "usr/lib/security", ["etc/pam.d/sshd": "auth include system-login\n", "etc/pam.d/system-login": "-session optional pam_systemd.so\n"], [:], false),
+        ("openSUSE's vendor folder", "usr/lib64/security", ["usr/lib/pam.d/sshd": "session include common-session\n", "usr/lib/pam.d/common-session": "session optional pam_systemd.so\n"], [:], true),
+        ("a stack that includes itself", "usr/lib/security", ["etc/pam.d/sshd": "@include other\n", "etc/pam.d/other": "@include sshd\n@include ../../x\n", "x": "session optional pam_systemd.so\n"], [:], false),
+    ] as [(String, String?, [String: String], [String: String], Bool)])
+    func sshdLoginsRegisterWithLogind(shape: String, moduleFolder: String?, files: [String: String], links: [String: String], registers: Bool) async throws {
+        let root = try TemporaryDirectory(prefix: "burrow-init-root")
+        if let moduleFolder { try writeText("", to: root.path("\(moduleFolder)/pam_systemd.so")) }
+        for (path, text) in files { try writeText(text, to: root.path(path)) }
+        for (path, target) in links {
+            try FileManager.default.createDirectory(at: root.path(path).deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: root.path(path).path, withDestinationPath: target)
+        }
+        let output = try await runInitFunctions(["resolve_root_path", "sshd_logins_register_with_logind"], globals: "ROOT='\(root.url.path)'", call: "sshd_logins_register_with_logind")
+        #expect(output.status == (registers ? 0 : 1), "\(shape): \(output.standardError)")
+        #expect(output.standardOutput.isEmpty && output.standardError.isEmpty, "\(shape)")
     }
 }
