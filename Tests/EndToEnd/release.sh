@@ -20,6 +20,8 @@ check "create an environment from it" "$BURROW" create next --image trixie
 # gives up at once), and every session on the shared connection would inherit that.
 check "the first login of a cold boot has its logind session and the user's systemd" "$BURROW" exec next -- sh -c '
     test -n "$XDG_SESSION_ID" && test "$XDG_RUNTIME_DIR" = "/run/user/$(id -u)" && systemctl --user show -P Version >/dev/null'
+check "the user's service manager is wanted for the boot, not left for that login to start" "$BURROW" exec next -- sh -c '
+    test -L "/run/systemd/system/multi-user.target.wants/user@$(id -u).service" && systemctl is-active --quiet "user@$(id -u).service"'
 check "exec prints Debian 13's os-release" sh -c "'$BURROW' exec next -- cat /etc/os-release | grep -qx 'VERSION_CODENAME=trixie'"
 check "ssh -F config burrow-next works with strict host key checking" ssh -F "$("$BURROW" ssh-config --path)" -o BatchMode=yes burrow-next true
 check "sshd waits for logind, which the logins register with" "$BURROW" exec next -- sh -c '

@@ -525,4 +525,23 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         #expect(output.status == (registers ? 0 : 1), "\(shape): \(output.standardError)")
         #expect(output.standardOutput.isEmpty && output.standardError.isEmpty, "\(shape)")
     }
+
+    /// Where logins wait for the user's service manager, it is wanted for the boot in /run, for
+    /// the guest user's uid (root's is 0); nothing without /run or a user@.service.
+    @Test func theUsersServiceManagerIsWantedForTheBoot() async throws {
+        func wants(user: String, uid: Int, mounted: Bool = true, manager: String? = "lib/systemd/system/user@.service") async throws -> [String: String] {
+            let root = try TemporaryDirectory(prefix: "burrow-init-root")
+            if let manager { try writeText("[Service]\nExecStart=/lib/systemd/systemd --user\n", to: root.path(manager)) }
+            let globals = "ROOT='\(root.url.path)'\nroot_run_mounted=\(mounted ? 1 : 0)\nBURROW_USER=\(user)\nBURROW_UID=\(uid)"
+            let output = try await runInitFunctions(["error", "make_root_dir", "start_user_manager_this_boot"], globals: globals, call: "start_user_manager_this_boot")
+            #expect(output.status == 0 && output.standardOutput.isEmpty, "\(output.standardOutput)\(output.standardError)")
+            let folder = root.path("run/systemd/system/multi-user.target.wants")
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            return try Dictionary(uniqueKeysWithValues: names.map { ($0, try FileManager.default.destinationOfSymbolicLink(atPath: folder.appendingPathComponent($0).path)) })
+        }
+        #expect(try await wants(user: "alice", uid: 1000) == ["user@1000.service": "/lib/systemd/system/user@.service"])
+        #expect(try await wants(user: "root", uid: 4242, manager: "usr/lib/systemd/system/user@.service") == ["user@0.service": "/usr/lib/systemd/system/user@.service"])
+        #expect(try await wants(user: "alice", uid: 1000, mounted: false).isEmpty)
+        #expect(try await wants(user: "alice", uid: 1000, manager: nil).isEmpty)
+    }
 }
