@@ -176,7 +176,7 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         let root = try TemporaryDirectory(prefix: "burrow-init-root")
         try writeText("[Unit]\nBefore=ssh.service\n", to: root.path("usr/lib/systemd/system/sshd-keygen.service"))
         try writeText("[Unit]\nBefore=sshd.service\n", to: root.path("lib/systemd/system/sshdgenkeys.service"))
-        let functions = ["root_has", "make_root_dir", "error", "mask_host_key_generation"]
+        let functions = ["root_has", "find_packaged_unit", "make_root_dir", "error", "mask_host_key_generation"]
         let unmounted = try await runInitFunctions(functions, globals: "ROOT='\(root.url.path)'\nroot_run_mounted=0", call: "mask_host_key_generation")
         #expect(unmounted.status == 0 && !FileManager.default.fileExists(atPath: root.path("run").path))
 
@@ -533,7 +533,7 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
             let root = try TemporaryDirectory(prefix: "burrow-init-root")
             if let manager { try writeText("[Service]\nExecStart=/lib/systemd/systemd --user\n", to: root.path(manager)) }
             let globals = "ROOT='\(root.url.path)'\nroot_run_mounted=\(mounted ? 1 : 0)\nBURROW_USER=\(user)\nBURROW_UID=\(uid)"
-            let output = try await runInitFunctions(["error", "make_root_dir", "start_user_manager_this_boot"], globals: globals, call: "start_user_manager_this_boot")
+            let output = try await runInitFunctions(["error", "root_has", "find_packaged_unit", "make_root_dir", "start_user_manager_this_boot"], globals: globals, call: "start_user_manager_this_boot")
             #expect(output.status == 0 && output.standardOutput.isEmpty, "\(output.standardOutput)\(output.standardError)")
             let folder = root.path("run/systemd/system/multi-user.target.wants")
             let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
