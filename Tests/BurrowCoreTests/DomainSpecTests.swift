@@ -41,6 +41,39 @@ import Testing
         #expect(tcg.contains("<domain type='qemu'") && !tcg.contains("host-passthrough") && !tcg.contains("seclabel"))
     }
 
+    /// A BIOS ROM becomes the domain's loader, valid for libvirt's schema and its test driver;
+    /// with GPUs passed through qemu's default BIOS stays.
+    @Test func aChosenBIOSIsTheLoaderExceptWithGPUs() async throws {
+        var spec = Self.spec()
+        spec.bios = "/usr/share/qemu/qboot.rom"
+        let xml = spec.xml()
+        #expect(xml.contains("<type arch='x86_64' machine='pc'>hvm</type>\n    <loader readonly='yes' type='rom'>/usr/share/qemu/qboot.rom</loader>\n    <kernel>"))
+        let validation = try await validateDomainXML(xml)
+        #expect(validation.status == 0, "\(validation.standardError)")
+        let hypervisor = try LibvirtHypervisor(uri: "test:///default")
+        spec.name = "burrow-test-bios-\(UUID().uuidString.prefix(6))"
+        try hypervisor.define(xml: spec.xml())
+        try hypervisor.undefine(domain: spec.name)
+
+        spec.gpu = GPUDomainAdditions(passing: DomainSpecGPUTests.gpuAndAudio, guestMemoryBytes: Int64(spec.memoryMiB) << 20)
+        #expect(!spec.xml().contains("<loader"))
+    }
+
+    /// qboot where a local libvirt's qemu has it; qemu's default for a remote libvirt, without
+    /// the ROM, or when BURROW_BIOS says so; BURROW_BIOS may also name a ROM.
+    @Test func theBIOSIsQbootWhereThisHostsQemuHasIt() {
+        let qboot = "/usr/share/qemu/qboot.rom"
+        let has: (String) -> Bool = { $0 == qboot }
+        #expect(GuestBIOS.rom(uri: "qemu:///system", environment: [:], fileExists: has) == qboot)
+        #expect(GuestBIOS.rom(uri: "qemu:///session", environment: [:], fileExists: { $0 == "/usr/share/qemu-kvm/qboot.rom" }) == "/usr/share/qemu-kvm/qboot.rom")
+        #expect(GuestBIOS.rom(uri: "qemu+ssh://gpu-box/system", environment: [:], fileExists: has) == nil)
+        #expect(GuestBIOS.rom(uri: "qemu:///system", environment: [:], fileExists: { _ in false }) == nil)
+        #expect(GuestBIOS.rom(uri: "qemu:///system", environment: ["BURROW_BIOS": "seabios"], fileExists: has) == nil)
+        #expect(GuestBIOS.rom(uri: "qemu:///system", environment: ["BURROW_BIOS": "default"], fileExists: has) == nil)
+        #expect(GuestBIOS.rom(uri: "qemu+ssh://gpu-box/system", environment: ["BURROW_BIOS": "/opt/rom.bin"], fileExists: has) == "/opt/rom.bin")
+        #expect(GuestBIOS.rom(uri: "qemu:///system", environment: ["BURROW_BIOS": ""], fileExists: has) == qboot)
+    }
+
     /// Every driver with qemu running as root and as an ordinary user.
     @Test(arguments: [ShareDriver.virtiofs, .ninep], [0, 1000])
     func sharedFoldersRenderAndValidate(driver: ShareDriver, qemuUID: Int) async throws {

@@ -190,8 +190,8 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
     }
 
     private func startSSHDThisBoot(root: URL, mounted: Bool = true) async throws {
-        let functions = ["root_has", "make_root_dir", "error", "set_root_mode_later", "root_file_target", "write_root_file", "start_sshd_this_boot"]
-        let globals = "ROOT='\(root.path)'\nroot_run_mounted=\(mounted ? 1 : 0)\nunit=ssh.service\nunit_dir=lib/systemd/system"
+        let functions = ["root_has", "make_root_dir", "error", "set_root_mode_later", "root_file_target", "write_root_file", "early_sshd_unit", "start_sshd_this_boot"]
+        let globals = "ROOT='\(root.path)'\nroot_run_mounted=\(mounted ? 1 : 0)\nunit=ssh.service\nunit_dir=lib/systemd/system\nafter_logind=After=systemd-logind.service"
         let output = try await runInitFunctions(functions, globals: globals, call: "start_sshd_this_boot")
         #expect(output.status == 0 && output.standardOutput.isEmpty, "\(output.standardOutput)\(output.standardError)")
     }
@@ -209,8 +209,9 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         #expect(!FileManager.default.fileExists(atPath: root.path("etc").path))
     }
 
-    /// An enabled socket serves sshd instead: one handing its listener over (Ubuntu's) listens
-    /// early; one starting an sshd per connection keeps the port to itself.
+    /// An enabled socket serves sshd instead and listens early: one handing its listener over
+    /// (Ubuntu's) to ssh.service, one starting an sshd per connection to ssh@.service instances,
+    /// which start early too, after the units sshd would wait for.
     @Test func anEnabledSSHSocketServesInsteadOfTheService() async throws {
         for accept in ["no", "yes"] {
             let root = try TemporaryDirectory(prefix: "burrow-init-root")
@@ -222,10 +223,14 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
             try await startSSHDThisBoot(root: root.url)
             #expect(!FileManager.default.fileExists(atPath: root.path("run/systemd/system/multi-user.target.wants").path))
             let dropIn = root.path("run/systemd/system/ssh.socket.d/burrow-early.conf")
+            #expect(try String(contentsOf: dropIn, encoding: .utf8).contains("DefaultDependencies=no\n"))
+            let instances = try? String(contentsOf: root.path("run/systemd/system/ssh@.service.d/burrow-early.conf"), encoding: .utf8)
             if accept == "no" {
-                #expect(try String(contentsOf: dropIn, encoding: .utf8).contains("DefaultDependencies=no\n"))
+                #expect(instances == nil)
             } else {
-                #expect(!FileManager.default.fileExists(atPath: dropIn.path))
+                #expect(instances?.contains("DefaultDependencies=no\n") == true)
+                #expect(instances?.contains("After=systemd-logind.service\n") == true)
+                #expect(instances?.contains("\nExecStart=") == false)
             }
         }
     }

@@ -65,7 +65,7 @@ public struct GuestProvisioner: Sendable {
         try seed.write(to: seedFile)
         let console = scratch.url.appendingPathComponent("console.log")
         let domain = Self.domainName(home: home, key: layer.key)
-        let spec = DomainSpec(
+        var spec = DomainSpec(
             name: domain, environment: "(provisioning \(layer.parentDigest.prefix(12)))", memoryMiB: memoryMiB, cpus: 2, accelerator: accelerator,
             kernel: kernel.bootKernel.path, initrd: kernel.initrd.path, kernelArguments: EnvironmentService.kernelArguments(for: accelerator),
             disks: [
@@ -76,6 +76,7 @@ public struct GuestProvisioner: Sendable {
             sshPort: try Self.throwawayPort(), macAddress: EnvironmentService.randomMAC(), consoleLog: console.path,
             runAs: hypervisor.uri.contains("/system") ? ProcessOwner(uid: Int(getuid()), gid: Int(getgid())) : nil
         )
+        spec.bios = GuestBIOS.rom(uri: hypervisor.uri)
         try? hypervisor.destroy(domain: domain)
         try hypervisor.undefine(domain: domain)
         try hypervisor.define(xml: spec.xml())

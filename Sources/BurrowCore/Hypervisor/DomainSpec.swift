@@ -133,6 +133,9 @@ public struct DomainSpec: Sendable, Equatable {
     public var forwardedPorts: [PortRule] = []
     /// Passed-through GPUs; they switch the machine to q35.
     public var gpu: GPUDomainAdditions?
+    /// The BIOS ROM qemu runs instead of its default (see `GuestBIOS`). Left out with GPUs:
+    /// their 64-bit memory regions want SeaBIOS's PCI setup, which qboot does not do.
+    public var bios: String?
 
     /// The machine type: q35 with passed-through GPUs, else pc.
     public var machine: String { gpu?.machine ?? "pc" }
@@ -190,6 +193,7 @@ public struct DomainSpec: Sendable, Equatable {
         let nic = "virtio-net-pci,netdev=burrownet,mac=\(macAddress),bus=\(machine == "q35" ? "pcie.0" : "pci.0"),addr=0x10"
         let memtune = gpu.map { "\n" + $0.memtuneXML } ?? ""
         let gpuDevices = gpu.map { "\n" + $0.controllersXML + "\n" + $0.hostdevsXML } ?? ""
+        let loader = (gpu == nil ? bios : nil).map { "\n    <loader readonly='yes' type='rom'>\(XMLText.escaped($0))</loader>" } ?? ""
         // No USB controller: nothing in a burrow guest uses one, and probing it costs a quarter
         // of a second of every boot under emulation.
         return """
@@ -201,7 +205,7 @@ public struct DomainSpec: Sendable, Equatable {
               <memory unit='MiB'>\(memoryMiB)</memory>
               <vcpu>\(cpus)</vcpu>\(memtune)\(memoryBacking)
               <os>
-                <type arch='x86_64' machine='\(machine)'>hvm</type>
+                <type arch='x86_64' machine='\(machine)'>hvm</type>\(loader)
                 <kernel>\(XMLText.escaped(kernel))</kernel>
                 <initrd>\(XMLText.escaped(initrd))</initrd>
                 <cmdline>\(XMLText.escaped(commandLine))</cmdline>
