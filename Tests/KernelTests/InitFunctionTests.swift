@@ -516,6 +516,7 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         ("Arch", "usr/lib/security", ["etc/pam.d/sshd": "session include system-remote-login\n", "etc/pam.d/system-remote-login": "session include system-login\n", "etc/pam.d/system-login": "-session optional pam_systemd.so\n"], [:], true),
         ("only an auth stack includes it", "usr/lib/security", ["etc/pam.d/sshd": "auth include system-login\n", "etc/pam.d/system-login": "-session optional pam_systemd.so\n"], [:], false),
         ("openSUSE's vendor folder", "usr/lib64/security", ["usr/lib/pam.d/sshd": "session include common-session\n", "usr/lib/pam.d/common-session": "session optional pam_systemd.so\n"], [:], true),
+        ("an include by absolute path", "usr/lib/security", ["etc/pam.d/sshd": "session include /etc/security/remote-session\n", "etc/security/remote-session": "session optional pam_systemd.so\n"], [:], true),
         ("a stack that includes itself", "usr/lib/security", ["etc/pam.d/sshd": "@include other\n", "etc/pam.d/other": "@include sshd\n@include ../../x\n", "x": "session optional pam_systemd.so\n"], [:], false),
     ] as [(String, String?, [String: String], [String: String], Bool)])
     func sshdLoginsRegisterWithLogind(shape: String, moduleFolder: String?, files: [String: String], links: [String: String], registers: Bool) async throws {
