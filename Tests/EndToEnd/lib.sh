@@ -9,7 +9,9 @@ LAST_FAILURE_OUTPUT=/tmp/burrow-e2e-expected-failure.log
 PASSED=0
 FAILED=0
 
-export BURROW_HOME="${BURROW_HOME:-$(mktemp -d /tmp/burrow-e2e.XXXXXX)}"
+# Always a home of the suite's own, whatever the caller's BURROW_HOME: suites delete theirs.
+BURROW_HOME=$(mktemp -d /tmp/burrow-e2e.XXXXXX)
+export BURROW_HOME
 
 pass() { PASSED=$((PASSED + 1)); echo "  ok   $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "  FAIL $*"; }
