@@ -72,6 +72,9 @@ import Testing
         #expect(GuestBIOS.rom(uri: "qemu:///system", environment: ["BURROW_BIOS": "default"], fileExists: has) == nil)
         #expect(GuestBIOS.rom(uri: "qemu+ssh://gpu-box/system", environment: ["BURROW_BIOS": "/opt/rom.bin"], fileExists: has) == "/opt/rom.bin")
         #expect(GuestBIOS.rom(uri: "qemu:///system", environment: ["BURROW_BIOS": ""], fileExists: has) == qboot)
+        // doctor tells why.
+        #expect(GuestBIOS.choose(uri: "qemu+ssh://gpu-box/system", environment: [:], fileExists: has).reason.contains("another host"))
+        #expect(GuestBIOS.choose(uri: "qemu:///system", environment: [:], fileExists: { _ in false }).reason.contains("no qboot.rom"))
     }
 
     /// Every driver with qemu running as root and as an ordinary user.

@@ -12,16 +12,22 @@ import Foundation
 public enum GuestBIOS {
     static let qbootPaths = ["/usr/share/qemu/qboot.rom", "/usr/share/qemu-kvm/qboot.rom", "/usr/local/share/qemu/qboot.rom"]
 
-    public static func rom(uri: String, environment: [String: String] = ProcessInfo.processInfo.environment, fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) -> String? {
+    /// The ROM and why it is the one; a nil ROM is qemu's default.
+    public static func choose(uri: String, environment: [String: String] = ProcessInfo.processInfo.environment, fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) -> (rom: String?, reason: String) {
         switch environment["BURROW_BIOS"] {
-        case "seabios"?, "default"?:
-            return nil
+        case let choice? where choice == "seabios" || choice == "default":
+            return (nil, "BURROW_BIOS=\(choice) asks for qemu's default")
         case let path? where !path.isEmpty:
-            return path
+            return (path, "BURROW_BIOS names it")
         default:
-            guard isLocal(uri) else { return nil }
-            return qbootPaths.first(where: fileExists)
+            guard isLocal(uri) else { return (nil, "\(uri) is on another host, whose qemu burrow cannot look into") }
+            guard let qboot = qbootPaths.first(where: fileExists) else { return (nil, "this host's qemu has no qboot.rom (\(qbootPaths.joined(separator: ", ")))") }
+            return (qboot, "qemu's qboot, the quickest to the kernel")
         }
+    }
+
+    public static func rom(uri: String, environment: [String: String] = ProcessInfo.processInfo.environment, fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) -> String? {
+        choose(uri: uri, environment: environment, fileExists: fileExists).rom
     }
 
     /// Whether the URI names a libvirt on this host: no host part (`qemu:///system`, `qemu+unix:///session`).
