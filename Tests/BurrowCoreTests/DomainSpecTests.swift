@@ -64,14 +64,14 @@ import Testing
     @Test func theBIOSIsQbootWhereThisHostsQemuHasIt() {
         let qboot = "/usr/share/qemu/qboot.rom"
         let has: (String) -> Bool = { $0 == qboot }
-        #expect(GuestBIOS.rom(uri: "qemu:///system", environment: [:], fileExists: has) == qboot)
-        #expect(GuestBIOS.rom(uri: "qemu:///session", environment: [:], fileExists: { $0 == "/usr/share/qemu-kvm/qboot.rom" }) == "/usr/share/qemu-kvm/qboot.rom")
-        #expect(GuestBIOS.rom(uri: "qemu+ssh://gpu-box/system", environment: [:], fileExists: has) == nil)
-        #expect(GuestBIOS.rom(uri: "qemu:///system", environment: [:], fileExists: { _ in false }) == nil)
-        #expect(GuestBIOS.rom(uri: "qemu:///system", environment: ["BURROW_BIOS": "seabios"], fileExists: has) == nil)
-        #expect(GuestBIOS.rom(uri: "qemu:///system", environment: ["BURROW_BIOS": "default"], fileExists: has) == nil)
-        #expect(GuestBIOS.rom(uri: "qemu+ssh://gpu-box/system", environment: ["BURROW_BIOS": "/opt/rom.bin"], fileExists: has) == "/opt/rom.bin")
-        #expect(GuestBIOS.rom(uri: "qemu:///system", environment: ["BURROW_BIOS": ""], fileExists: has) == qboot)
+        #expect(GuestBIOS.choose(uri: "qemu:///system", environment: [:], fileExists: has).rom == qboot)
+        #expect(GuestBIOS.choose(uri: "qemu:///session", environment: [:], fileExists: { $0 == "/usr/share/qemu-kvm/qboot.rom" }).rom == "/usr/share/qemu-kvm/qboot.rom")
+        #expect(GuestBIOS.choose(uri: "qemu+ssh://gpu-box/system", environment: [:], fileExists: has).rom == nil)
+        #expect(GuestBIOS.choose(uri: "qemu:///system", environment: [:], fileExists: { _ in false }).rom == nil)
+        #expect(GuestBIOS.choose(uri: "qemu:///system", environment: ["BURROW_BIOS": "seabios"], fileExists: has).rom == nil)
+        #expect(GuestBIOS.choose(uri: "qemu:///system", environment: ["BURROW_BIOS": "default"], fileExists: has).rom == nil)
+        #expect(GuestBIOS.choose(uri: "qemu+ssh://gpu-box/system", environment: ["BURROW_BIOS": "/opt/rom.bin"], fileExists: has).rom == "/opt/rom.bin")
+        #expect(GuestBIOS.choose(uri: "qemu:///system", environment: ["BURROW_BIOS": ""], fileExists: has).rom == qboot)
         // doctor tells why.
         #expect(GuestBIOS.choose(uri: "qemu+ssh://gpu-box/system", environment: [:], fileExists: has).reason.contains("another host"))
         #expect(GuestBIOS.choose(uri: "qemu:///system", environment: [:], fileExists: { _ in false }).reason.contains("no qboot.rom"))

@@ -26,10 +26,6 @@ public enum GuestBIOS {
         }
     }
 
-    public static func rom(uri: String, environment: [String: String] = ProcessInfo.processInfo.environment, fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) -> String? {
-        choose(uri: uri, environment: environment, fileExists: fileExists).rom
-    }
-
     /// Whether the URI names a libvirt on this host: no host part (`qemu:///system`, `qemu+unix:///session`).
     static func isLocal(_ uri: String) -> Bool {
         guard let separator = uri.range(of: "://") else { return false }
