@@ -190,7 +190,7 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
     }
 
     private func startSSHDThisBoot(root: URL, mounted: Bool = true) async throws {
-        let functions = ["root_has", "make_root_dir", "error", "set_root_mode_later", "root_file_target", "write_root_file", "early_sshd_unit", "start_sshd_this_boot"]
+        let functions = ["root_has", "resolve_root_path", "make_root_dir", "error", "set_root_mode_later", "root_file_target", "write_root_file", "early_sshd_unit", "socket_accepts_connections", "start_sshd_this_boot"]
         let globals = "ROOT='\(root.path)'\nroot_run_mounted=\(mounted ? 1 : 0)\nunit=ssh.service\nunit_dir=lib/systemd/system\nafter_logind=After=systemd-logind.service"
         let output = try await runInitFunctions(functions, globals: globals, call: "start_sshd_this_boot")
         #expect(output.status == 0 && output.standardOutput.isEmpty, "\(output.standardOutput)\(output.standardError)")
@@ -214,12 +214,7 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
     /// which start early too, after the units sshd would wait for.
     @Test func anEnabledSSHSocketServesInsteadOfTheService() async throws {
         for accept in ["no", "yes"] {
-            let root = try TemporaryDirectory(prefix: "burrow-init-root")
-            try writeText("[Service]\nExecStart=/usr/sbin/sshd -D\n", to: root.path("lib/systemd/system/ssh.service"))
-            try writeText("[Unit]\nBefore=sockets.target ssh.service\n[Socket]\nListenStream=22\nAccept=\(accept)\n", to: root.path("lib/systemd/system/ssh.socket"))
-            try FileManager.default.createDirectory(at: root.path("etc/systemd/system/sockets.target.wants"), withIntermediateDirectories: true)
-            try FileManager.default.createSymbolicLink(atPath: root.path("etc/systemd/system/sockets.target.wants/ssh.socket").path, withDestinationPath: "/lib/systemd/system/ssh.socket")
-
+            let root = try rootWithEnabledSSHSocket(accept: accept)
             try await startSSHDThisBoot(root: root.url)
             #expect(!FileManager.default.fileExists(atPath: root.path("run/systemd/system/multi-user.target.wants").path))
             let dropIn = root.path("run/systemd/system/ssh.socket.d/burrow-early.conf")
@@ -233,6 +228,41 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
                 #expect(instances?.contains("\nExecStart=") == false)
             }
         }
+    }
+
+    /// The socket's Accept= is the one systemd ends up with: an administrator's copy of the unit
+    /// in /etc replaces the packaged one, drop-ins follow by name, a drop-in in /etc hides a
+    /// packaged one of its name (a link to /dev/null included), and the last setting wins.
+    @Test(arguments: [
+        ("no", ["etc/systemd/system/ssh.socket.d/override.conf": "[Socket]\nAccept=yes\n"], true),
+        ("yes", ["etc/systemd/system/ssh.socket": "[Socket]\nListenStream=22\nAccept=no\n"], false),
+        ("yes", ["lib/systemd/system/ssh.socket.d/50-single.conf": "[Socket]\nAccept = false\n"], false),
+        ("yes", ["lib/systemd/system/ssh.socket.d/50-single.conf": "[Socket]\nAccept=no\n", "etc/systemd/system/ssh.socket.d/50-single.conf": "/dev/null"], true),
+        ("no", ["etc/systemd/system/ssh.socket.d/10-yes.conf": "[Socket]\nAccept=Yes\n", "lib/systemd/system/ssh.socket.d/20-reset.conf": "[Socket]\nAccept=\n"], false),
+        ("no", ["lib/systemd/system/ssh.socket.d/10-no.conf": "[Socket]\nAccept=no\n", "etc/systemd/system/ssh.socket.d/20-yes.conf": "[Socket]\nAccept=on\n"], true),
+    ])
+    func theSocketsAcceptSettingIsTheOneSystemdReads(packaged: String, overrides: [String: String], perConnection: Bool) async throws {
+        let root = try rootWithEnabledSSHSocket(accept: packaged)
+        for (path, text) in overrides {
+            if text == "/dev/null" {
+                try FileManager.default.createDirectory(at: root.path(path).deletingLastPathComponent(), withIntermediateDirectories: true)
+                try FileManager.default.createSymbolicLink(atPath: root.path(path).path, withDestinationPath: "/dev/null")
+            } else {
+                try writeText(text, to: root.path(path))
+            }
+        }
+        try await startSSHDThisBoot(root: root.url)
+        #expect(FileManager.default.fileExists(atPath: root.path("run/systemd/system/ssh@.service.d/burrow-early.conf").path) == perConnection)
+    }
+
+    /// A root with sshd and an enabled ssh.socket whose packaged unit says `Accept=accept`.
+    private func rootWithEnabledSSHSocket(accept: String) throws -> TemporaryDirectory {
+        let root = try TemporaryDirectory(prefix: "burrow-init-root")
+        try writeText("[Service]\nExecStart=/usr/sbin/sshd -D\n", to: root.path("lib/systemd/system/ssh.service"))
+        try writeText("[Unit]\nBefore=sockets.target ssh.service\n[Socket]\nListenStream=22\nAccept=\(accept)\n", to: root.path("lib/systemd/system/ssh.socket"))
+        try FileManager.default.createDirectory(at: root.path("etc/systemd/system/sockets.target.wants"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root.path("etc/systemd/system/sockets.target.wants/ssh.socket").path, withDestinationPath: "/lib/systemd/system/ssh.socket")
+        return root
     }
 
     /// Runs `apply_ssh` `boots` times against a root holding `files`; returns the root.
