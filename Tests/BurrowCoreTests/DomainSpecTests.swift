@@ -77,6 +77,18 @@ import Testing
         #expect(GuestBIOS.choose(uri: "qemu:///system", environment: [:], fileExists: { _ in false }).reason.contains("no qboot.rom"))
     }
 
+    /// A ROM that BURROW_BIOS names but this host lacks stops a start before libvirt, with a
+    /// hint; one on another host's libvirt is that host's to have.
+    @Test func aMissingROMThatBURROW_BIOSNamesIsAnErrorWithAHint() throws {
+        let named = ["BURROW_BIOS": "/opt/missing.rom"]
+        let error = #expect(throws: BurrowError.self) { try GuestBIOS.rom(uri: "qemu:///session", environment: named, fileExists: { _ in false }) }
+        #expect(error?.message.contains("/opt/missing.rom") == true)
+        #expect(error?.hint?.contains("unset it") == true)
+        #expect(try GuestBIOS.rom(uri: "qemu+ssh://gpu-box/system", environment: named, fileExists: { _ in false }) == "/opt/missing.rom")
+        #expect(try GuestBIOS.rom(uri: "qemu:///system", environment: named, fileExists: { $0 == "/opt/missing.rom" }) == "/opt/missing.rom")
+        #expect(try GuestBIOS.rom(uri: "qemu:///system", environment: [:], fileExists: { _ in false }) == nil)
+    }
+
     /// Every driver with qemu running as root and as an ordinary user.
     @Test(arguments: [ShareDriver.virtiofs, .ninep], [0, 1000])
     func sharedFoldersRenderAndValidate(driver: ShareDriver, qemuUID: Int) async throws {

@@ -85,11 +85,12 @@ public struct Doctor: Sendable {
         findings.append(ShareDriver.virtiofsDaemon.map { DoctorFinding(severity: .ok, subject: "virtiofsd", detail: $0, action: nil) }
             ?? DoctorFinding(severity: .info, subject: "virtiofsd", detail: "not found; workspace mounts fall back to 9p", action: "apt-get install virtiofsd (or qemu-system-common on Debian 12)"))
         let bios = GuestBIOS.choose(uri: hypervisorURI)
-        if let rom = bios.rom, GuestBIOS.isLocal(hypervisorURI), !FileManager.default.fileExists(atPath: rom) {
-            findings.append(DoctorFinding(severity: .problem, subject: "guest BIOS", detail: "\(rom) does not exist (\(bios.reason)); guests cannot start", action: "Point BURROW_BIOS at a ROM, or unset it"))
-        } else {
+        do {
+            _ = try GuestBIOS.rom(uri: hypervisorURI)
             findings.append(bios.rom.map { DoctorFinding(severity: .ok, subject: "guest BIOS", detail: "\($0): \(bios.reason)", action: nil) }
                 ?? DoctorFinding(severity: .info, subject: "guest BIOS", detail: "qemu's default (SeaBIOS): \(bios.reason)", action: "qboot.rom starts guests sooner; it comes with qemu on Debian and Ubuntu (qemu-system-data), and BURROW_BIOS may name a ROM"))
+        } catch {
+            findings.append(DoctorFinding(severity: .problem, subject: "guest BIOS", detail: error.message, action: error.hint))
         }
         findings.append(ProcessRunner.which("passt") != nil
             ? DoctorFinding(severity: .ok, subject: "passt", detail: "installed", action: nil)

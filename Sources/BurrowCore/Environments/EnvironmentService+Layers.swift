@@ -258,6 +258,7 @@ extension EnvironmentService {
     func define(_ record: EnvironmentRecord, kernel: KernelCore, gpu: GPUDomainAdditions? = nil) throws {
         var spec = domainSpec(for: record, kernel: kernel, paths: EnvironmentPaths(home: home, name: record.name))
         spec.uuid = try hypervisor.uuid(ofDomain: record.domainName)
+        spec.bios = try GuestBIOS.rom(uri: hypervisor.uri)
         spec.gpu = gpu
         try hypervisor.define(xml: spec.xml())
     }

@@ -177,7 +177,6 @@ public struct EnvironmentService: Sendable {
         spec.shareDriver = ShareDriver.choose(uri: hypervisor.uri)
         spec.shareAccess = spec.shareDriver.access(qemuUID: qemuUser.uid)
         spec.forwardedPorts = record.ports
-        spec.bios = GuestBIOS.choose(uri: hypervisor.uri).rom
         return spec
     }
 

@@ -76,7 +76,7 @@ public struct GuestProvisioner: Sendable {
             sshPort: try Self.throwawayPort(), macAddress: EnvironmentService.randomMAC(), consoleLog: console.path,
             runAs: hypervisor.uri.contains("/system") ? ProcessOwner(uid: Int(getuid()), gid: Int(getgid())) : nil
         )
-        spec.bios = GuestBIOS.choose(uri: hypervisor.uri).rom
+        spec.bios = try GuestBIOS.rom(uri: hypervisor.uri)
         try? hypervisor.destroy(domain: domain)
         try hypervisor.undefine(domain: domain)
         try hypervisor.define(xml: spec.xml())

@@ -26,6 +26,16 @@ public enum GuestBIOS {
         }
     }
 
+    /// The ROM guests on `uri` start with (nil: qemu's default). A ROM that `BURROW_BIOS` names
+    /// must exist where burrow can look, since libvirt would only fail the start without a hint.
+    public static func rom(uri: String, environment: [String: String] = ProcessInfo.processInfo.environment, fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) throws(BurrowError) -> String? {
+        let choice = choose(uri: uri, environment: environment, fileExists: fileExists)
+        if let rom = choice.rom, isLocal(uri), !fileExists(rom) {
+            throw BurrowError(.invalidInput, "BURROW_BIOS names \(TerminalText.sanitized(rom)), which does not exist; guests cannot start with it", hint: "Point BURROW_BIOS at a BIOS ROM, or unset it to let burrow choose.")
+        }
+        return choice.rom
+    }
+
     /// Whether the URI names a libvirt on this host: no host part (`qemu:///system`, `qemu+unix:///session`).
     static func isLocal(_ uri: String) -> Bool {
         guard let separator = uri.range(of: "://") else { return false }
