@@ -190,7 +190,7 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
     }
 
     private func startSSHDThisBoot(root: URL, mounted: Bool = true) async throws {
-        let functions = ["root_has", "resolve_root_path", "make_root_dir", "error", "set_root_mode_later", "root_file_target", "write_root_file", "early_sshd_unit", "socket_accepts_connections", "start_sshd_this_boot"]
+        let functions = ["root_has", "resolve_root_path", "make_root_dir", "error", "set_root_mode_later", "root_file_target", "write_root_file", "early_unit_lines", "early_sshd_unit", "socket_accepts_connections", "start_sshd_this_boot"]
         let globals = "ROOT='\(root.path)'\nroot_run_mounted=\(mounted ? 1 : 0)\nunit=ssh.service\nunit_dir=lib/systemd/system\nafter_logind=After=systemd-logind.service"
         let output = try await runInitFunctions(functions, globals: globals, call: "start_sshd_this_boot")
         #expect(output.status == 0 && output.standardOutput.isEmpty, "\(output.standardOutput)\(output.standardError)")
