@@ -189,6 +189,29 @@ private func makeExecutable(_ url: URL, _ text: String = "#!/bin/sh\n") throws {
         }
     }
 
+    /// A systemd root gets the marks that say /etc and /var are up to date with /usr, a second
+    /// newer than /usr, so its first boot skips the update units; a mark the root has stays, and
+    /// a root without systemd-update-done gets none.
+    @Test func theFirstBootDoesNotRunSystemdsUpdateUnits() async throws {
+        let functions = ["root_has", "find_packaged_unit", "make_root_dir", "error", "set_root_mode_later", "root_file_target", "write_root_file", "mark_root_up_to_date"]
+        let root = try TemporaryDirectory(prefix: "burrow-init-root")
+        try writeText("[Unit]\n", to: root.path("usr/lib/systemd/system/systemd-update-done.service"))
+        try writeText("the image's own\n", to: root.path("var/.updated"))
+        let usrTime = Date(timeIntervalSince1970: 1_700_000_000)
+        try FileManager.default.setAttributes([.modificationDate: usrTime], ofItemAtPath: root.path("usr").path)
+        let output = try await runInitFunctions(functions, globals: "ROOT='\(root.url.path)'", call: "mark_root_up_to_date")
+        #expect(output.status == 0 && output.standardOutput.isEmpty, "\(output.standardOutput)\(output.standardError)")
+        let mark = try FileManager.default.attributesOfItem(atPath: root.path("etc/.updated").path)[.modificationDate] as? Date
+        #expect(mark == usrTime.addingTimeInterval(1))
+        #expect(try String(contentsOf: root.path("etc/.updated"), encoding: .utf8).contains("\nTIMESTAMP_NSEC=1700000001000000000\n"))
+        #expect(try String(contentsOf: root.path("var/.updated"), encoding: .utf8) == "the image's own\n")
+
+        let withoutUnit = try TemporaryDirectory(prefix: "burrow-init-root")
+        try FileManager.default.createDirectory(at: withoutUnit.path("etc"), withIntermediateDirectories: true)
+        _ = try await runInitFunctions(functions, globals: "ROOT='\(withoutUnit.url.path)'", call: "mark_root_up_to_date")
+        #expect(!FileManager.default.fileExists(atPath: withoutUnit.path("etc/.updated").path))
+    }
+
     private func startSSHDThisBoot(root: URL, mounted: Bool = true) async throws {
         let functions = ["root_has", "resolve_root_path", "make_root_dir", "error", "set_root_mode_later", "root_file_target", "write_root_file", "early_unit_lines", "early_sshd_unit", "socket_accepts_connections", "start_sshd_this_boot"]
         let globals = "ROOT='\(root.path)'\nroot_run_mounted=\(mounted ? 1 : 0)\nunit=ssh.service\nunit_dir=lib/systemd/system\nafter_logind=After=systemd-logind.service"
