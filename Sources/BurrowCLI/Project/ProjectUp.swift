@@ -7,10 +7,11 @@ struct ProjectUp: AsyncParsableCommand {
         commandName: "up",
         abstract: "Create or start this project's environment, with the project mounted inside.",
         discussion: """
-            Reads burrow.yaml (or .devcontainer/devcontainer.json) at DIR (default: the current
-            folder): image or distro, cpus, memory, disk, mounts, ports, env, provision steps.
-            Provisioning steps run once; their results are cached layers shared by every project
-            with the same recipe. A running environment is left as it is.
+            Reads burrow.yaml (or .devcontainer/devcontainer.json) in the project
+            folder: image or distro, cpus, memory, disk, mounts, ports, env, provision
+            steps. Provisioning steps run once; their results are cached layers shared
+            by every project with the same recipe. A running environment is left as
+            it is.
             Examples:
               burrow init && burrow up
               burrow up ~/src/myproject
@@ -64,22 +65,15 @@ struct ProjectDown: AsyncParsableCommand {
     )
 
     @Argument(help: "Project folder.") var directory: String = "."
-    @Flag(help: "Save its memory instead of shutting down.") var suspend = false
+    @OptionGroup var choice: StopChoice
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
-        let (directory, suspend, connection) = (directory, suspend, connection)
+        let (directory, choice, connection) = (directory, choice, connection)
         try await runCommand {
             let context = try await CommandContext.open()
             let config = try ProjectConfig.load(projectRoot: URL(fileURLWithPath: ShareOptions.absolute(directory)))
-            let service = try context.environments(connection)
-            if suspend {
-                try await service.suspend(config.name)
-                print("\(config.name) is suspended.")
-            } else {
-                try await service.stop(config.name)
-                print("\(config.name) is stopped.")
-            }
+            try await choice.apply(to: config.name, service: try context.environments(connection))
         }
     }
 }
