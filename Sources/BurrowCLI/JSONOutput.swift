@@ -24,8 +24,10 @@ struct ImageSummary: Encodable {
     /// Whether it boots as is; false means burrow provisions init/sshd/kmod once before first use.
     let guestReady: Bool
     let packageManager: String?
+    /// With `--layers`: the cached layers on this image, each naming its parent (nil: the image).
+    let layers: [LayerSummary]?
 
-    init(_ image: ImageRecord, _ base: BaseImageRecord, usedBy: Int) {
+    init(_ image: ImageRecord, _ base: BaseImageRecord, usedBy: Int, layers: [LayerSummary]? = nil) {
         name = image.name
         distro = image.distro
         digest = base.digest
@@ -36,5 +38,25 @@ struct ImageSummary: Encodable {
         self.usedBy = usedBy
         guestReady = base.guestTraits?.isReady ?? true
         packageManager = base.guestTraits?.packageManager
+        self.layers = layers
+    }
+}
+
+/// One cached layer in `image ls --layers --json`, with the environments whose disks sit on it.
+struct LayerSummary: Encodable {
+    let key: String
+    let parentKey: String?
+    let kind: String
+    let purpose: String
+    let createdAt: Date
+    let environments: [String]
+
+    init(_ layer: LayerRecord, environments: [String]) {
+        key = layer.key
+        parentKey = layer.parentKey
+        kind = layer.kind.rawValue
+        purpose = layer.purpose
+        createdAt = layer.createdAt
+        self.environments = environments
     }
 }

@@ -193,6 +193,7 @@ check "… and has them" sh -c "test \"\$('$BURROW' exec beta -- cat /etc/burrow
 check "burrow down stops it" sh -c "cd '$projects/beta' && '$BURROW' down && '$BURROW' ls | grep -qE '^beta +stopped'"
 check "suspend with a mounted workspace, then resume" sh -c "'$BURROW' suspend alpha && test \"\$('$BURROW' exec alpha -- cat '$projects/alpha/host.txt')\" = 'from the host'"
 check "image ls --layers shows the recipe's layer chain with its users" sh -c "'$BURROW' image ls --layers | grep -A2 '^debian ' | grep -q 'provisioned.*← alpha, beta'"
+check "… and --json gives the chain, each layer naming its parent" sh -c "'$BURROW' image ls --layers --json | python3 -c 'import json,sys; l=[i for i in json.load(sys.stdin) if i[\"name\"]==\"debian\"][0][\"layers\"]; keys={x[\"key\"] for x in l}; top=[x for x in l if x[\"environments\"]]; assert len(l)==2 and top and sorted(top[0][\"environments\"])==[\"alpha\",\"beta\"] and top[0][\"parentKey\"] in keys, l'"
 "$BURROW" rm --force alpha >/dev/null; "$BURROW" rm --force beta >/dev/null; rm -rf "$projects"
 check "image prune removes the layers no environment uses" sh -c "'$BURROW' image prune | grep -q 'Removed 2 unused layer'"
 

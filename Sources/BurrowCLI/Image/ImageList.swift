@@ -11,16 +11,23 @@ struct ImageList: AsyncParsableCommand {
     )
 
     @Flag(help: "Print the images as a JSON array.") var json = false
-    @Flag(help: "Also show each image's tree of cached layers.") var layers = false
+    @Flag(help: "Also show each image's tree of cached layers (with --json: a layers array naming each parent).") var layers = false
 
     func run() async throws {
         let (json, showLayers) = (json, layers)
         try await runCommand {
             let context = try await CommandContext.open()
             let listings = try context.database.imageListings()
-            if showLayers && !json {
-                let all = try context.database.allLayers()
-                let users = Dictionary(grouping: try context.database.allEnvironments(), by: { $0.layerKey ?? "" })
+            let all = showLayers ? try context.database.allLayers() : []
+            let users = showLayers ? Dictionary(grouping: try context.database.allEnvironments(), by: { $0.layerKey ?? "" }) : [:]
+            if json {
+                print(try JSONOutput.encode(listings.map { listing in
+                    let layers = showLayers ? all.filter { $0.parentDigest == listing.base.digest }.map { LayerSummary($0, environments: users[$0.key]?.map(\.name) ?? []) } : nil
+                    return ImageSummary(listing.image, listing.base, usedBy: listing.usedBy, layers: layers)
+                }))
+                return
+            }
+            if showLayers {
                 func render(parent: String?, digest: String, depth: Int) -> [String] {
                     all.filter { $0.parentDigest == digest && $0.parentKey == parent }.flatMap { layer -> [String] in
                         let envs = users[layer.key]?.map(\.name).joined(separator: ", ") ?? ""
@@ -33,10 +40,6 @@ struct ImageList: AsyncParsableCommand {
                     print("\(listing.image.name)  \(listing.base.digest.prefix(12))" + (envs.isEmpty ? "" : "  ← \(envs)"))
                     render(parent: nil, digest: listing.base.digest, depth: 1).forEach { print($0) }
                 }
-                return
-            }
-            if json {
-                print(try JSONOutput.encode(listings.map { ImageSummary($0.image, $0.base, usedBy: $0.usedBy) }))
                 return
             }
             guard !listings.isEmpty else {
