@@ -10,7 +10,8 @@ struct EnvCreate: AsyncParsableCommand {
             Examples:
               burrow create dev --image debian-12
               burrow create big --image debian-12 --cpus 4 --memory 8G --disk 40G
-              burrow create web --image debian-12 --workspace . --port 8080:80 --env MODE=dev
+              burrow create web --image debian-12 --workspace . --port 8080:80 \\
+                --env MODE=dev
               burrow create ml --image debian-12 --memory 16G --gpu 1 --cuda 12.4
             GPUs are chosen at each start, as whole IOMMU groups (see burrow gpu ls);
             --cuda installs NVIDIA's driver and that CUDA toolkit into a cached layer.
@@ -22,7 +23,7 @@ struct EnvCreate: AsyncParsableCommand {
     @Option(help: "Virtual CPUs.") var cpus: Int = 2
     @Option(help: "Memory, e.g. 2G or 1536M.") var memory: String = "2G"
     @Option(help: "Disk size, e.g. 20G; the guest's filesystem grows to fill it (default and least: the image's size).") var disk: String?
-    @Option(help: "Accelerator: kvm or tcg (default: KVM where it works).") var accel: Accelerator?
+    @Option(help: "Accelerator: kvm or tcg (default: $BURROW_ACCEL, else KVM where it works).") var accel: Accelerator?
     @Option(help: "GPUs to pass through at each start: all, a count, a PCI address or part of a model name.") var gpu: String?
     @Option(help: "CUDA toolkit version to install with NVIDIA's driver, e.g. 12.4.") var cuda: String?
     @Flag(help: "Print the environment as JSON.") var json = false
@@ -30,9 +31,9 @@ struct EnvCreate: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
-        let (name, image, cpus, memory, disk, accel, gpu, cuda, json, connection) = (name, image, cpus, memory, disk, accel, gpu, cuda, json, connection)
-        let (folders, ports, variables) = (try shares.sharedFolders(), try shares.portRules(), try shares.environment())
+        let (name, image, cpus, memory, disk, accel, gpu, cuda, json, shares, connection) = (name, image, cpus, memory, disk, accel, gpu, cuda, json, shares, connection)
         try await runCommand {
+            let (folders, ports, variables) = (try shares.sharedFolders(), try shares.portRules(), try shares.environment())
             let context = try await CommandContext.open()
             let service = try context.environments(connection)
             var options = CreateOptions(

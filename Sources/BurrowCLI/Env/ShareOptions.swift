@@ -7,7 +7,7 @@ import Foundation
 struct ShareOptions: ParsableArguments {
     @Option(help: "Share this host folder into the guest (at the same path unless --workspace-path).") var workspace: String?
     @Option(help: "Where the workspace appears in the guest.") var workspacePath: String?
-    @Option(name: .customLong("mount"), help: ArgumentHelp("Share another folder: HOST:GUEST or HOST:GUEST:ro (repeatable).", valueName: "HOST:GUEST[:ro]"))
+    @Option(name: .customLong("mount"), help: ArgumentHelp("Share another folder: HOST (at the same path), HOST:GUEST or HOST:GUEST:ro (repeatable).", valueName: "HOST[:GUEST[:ro]]"))
     var mounts: [String] = []
     @Option(name: .customLong("port"), help: ArgumentHelp("Forward 127.0.0.1:HOST to the guest's GUEST port (repeatable).", valueName: "HOST:GUEST"))
     var ports: [String] = []
@@ -22,10 +22,12 @@ struct ShareOptions: ParsableArguments {
         }
         for spec in mounts {
             let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 2 || (parts.count == 3 && parts[2] == "ro"), !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw BurrowError(.invalidInput, "--mount \(spec): expected HOST:GUEST or HOST:GUEST:ro")
+            guard parts.count <= 2 || (parts.count == 3 && parts[2] == "ro"), !parts.contains(where: \.isEmpty) else {
+                throw BurrowError(.invalidInput, "--mount \(spec): expected HOST, HOST:GUEST or HOST:GUEST:ro")
             }
-            folders.append(SharedFolder(host: Self.absolute(parts[0]), guest: parts[1], readOnly: parts.count == 3))
+            // A host folder alone appears at its own path, as in burrow.yaml.
+            let host = Self.absolute(parts[0])
+            folders.append(SharedFolder(host: host, guest: parts.count > 1 ? parts[1] : host, readOnly: parts.count == 3))
         }
         return folders
     }
