@@ -8,9 +8,11 @@ public struct BurrowCommand: AsyncParsableCommand {
         abstract: "Give every project its own Linux machine.",
         discussion: """
             burrow turns distro rootfs tarballs into lightweight VMs through libvirt.
-            State lives in $BURROW_HOME (default ~/.local/share/burrow).
+            State lives in $BURROW_HOME (default $XDG_DATA_HOME/burrow, or
+            ~/.local/share/burrow).
 
             Examples:
+              burrow kernel fetch
               burrow image pull debian-12
               burrow create dev --image debian-12
               burrow shell dev

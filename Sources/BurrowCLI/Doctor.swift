@@ -7,8 +7,8 @@ struct DoctorCommand: AsyncParsableCommand {
         commandName: "doctor",
         abstract: "Check the host and reconcile burrow's records with libvirt and the files.",
         discussion: """
-            Reports each finding with the action it would take; --fix takes them. Exits 0 when
-            nothing is left to fix. Examples:
+            Reports each finding with the action it would take; --fix takes them.
+            Exits 0 when nothing is left to fix. Examples:
               burrow doctor
               burrow doctor --fix --json
             """

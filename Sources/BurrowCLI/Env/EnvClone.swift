@@ -6,8 +6,9 @@ struct EnvClone: AsyncParsableCommand {
         commandName: "clone",
         abstract: "Clone an environment, stopped or running, in constant time.",
         discussion: """
-            The source's disk becomes a shared read-only layer and both sides continue on fresh
-            overlays; the clone gets its own hostname, machine-id, SSH host key, MAC and port.
+            The source's disk becomes a shared read-only layer and both sides continue
+            on fresh overlays; the clone gets its own hostname, machine-id, SSH host
+            key, MAC and port.
             Examples:
               burrow clone dev dev-experiment
               burrow clone gpu-base gpu-2 && burrow shell gpu-2

@@ -6,7 +6,11 @@ struct EnvCompact: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compact",
         abstract: "Give the space a stopped environment's guest freed back to the host.",
-        discussion: "Guests mount their disk with discard, so freed blocks are usually returned at once; compact rewrites what is left. Example: burrow stop dev && burrow compact dev"
+        discussion: """
+            Guests mount their disk with discard, so freed blocks are usually returned
+            at once; compact rewrites what is left.
+            Example: burrow stop dev && burrow compact dev
+            """
     )
 
     @Argument(help: "Environment name.") var name: String

@@ -13,9 +13,9 @@ struct EnvExec: AsyncParsableCommand {
     )
 
     @Argument(help: "Environment name.") var name: String
-    @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String]
     @Flag(name: .customShort("t"), help: "Give the command a terminal.") var tty = false
     @OptionGroup var connection: ConnectionOptions
+    @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String]
 
     func run() async throws {
         let (name, command, tty, connection) = (name, command, tty, connection)

@@ -8,7 +8,8 @@ struct EnvPort: AsyncParsableCommand {
         commandName: "port",
         abstract: "Forward 127.0.0.1 ports to an environment while it runs.",
         discussion: """
-            A forward added to a running environment works at once and is kept for later boots.
+            A forward added to a running environment works at once and is kept for
+            later boots.
             Examples:
               burrow port dev add 8080:80
               burrow port dev ls

@@ -20,7 +20,10 @@ struct EnvSnapshot: AsyncParsableCommand {
 }
 
 struct SnapshotTake: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "take", abstract: "Snapshot an environment (the default action).")
+    static let configuration = CommandConfiguration(
+        commandName: "take", abstract: "Snapshot an environment (the default action).",
+        discussion: "Without a snapshot name, the time (UTC) names it.\nExamples:\n  burrow snapshot dev before-upgrade\n  burrow snapshot take dev"
+    )
 
     @Argument(help: "Environment name.") var name: String
     @Argument(help: "Snapshot name (default: the UTC time).") var snapshot: String?
@@ -36,7 +39,10 @@ struct SnapshotTake: AsyncParsableCommand {
 }
 
 struct SnapshotList: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List an environment's snapshots.", aliases: ["list"])
+    static let configuration = CommandConfiguration(
+        commandName: "ls", abstract: "List an environment's snapshots.",
+        discussion: "Example: burrow snapshot ls dev --json", aliases: ["list"]
+    )
 
     @Argument(help: "Environment name.") var name: String
     @Flag(help: "Print them as JSON.") var json = false
@@ -62,7 +68,10 @@ struct SnapshotList: AsyncParsableCommand {
 }
 
 struct SnapshotRemove: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove a snapshot (its layer goes once nothing needs it).", aliases: ["remove"])
+    static let configuration = CommandConfiguration(
+        commandName: "rm", abstract: "Remove a snapshot (its layer goes once nothing needs it).",
+        discussion: "Example: burrow snapshot rm dev before-upgrade", aliases: ["remove"]
+    )
 
     @Argument(help: "Environment name.") var name: String
     @Argument(help: "Snapshot name.") var snapshot: String
@@ -81,7 +90,7 @@ struct EnvRestore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
         abstract: "Put an environment back to a snapshot, discarding what changed since.",
-        discussion: "A running environment is stopped and started again. Example: burrow restore dev before-upgrade"
+        discussion: "A running environment is stopped and started again.\nExample: burrow restore dev before-upgrade"
     )
 
     @Argument(help: "Environment name.") var name: String

@@ -5,7 +5,7 @@ struct EnvStart: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "start",
         abstract: "Start an environment and wait until it answers on SSH.",
-        discussion: "Example: burrow start dev   (the wait is bounded by $BURROW_BOOT_TIMEOUT seconds)"
+        discussion: "The wait is bounded by $BURROW_BOOT_TIMEOUT seconds.\nExample: burrow start dev"
     )
 
     @Argument(help: "Environment name.") var name: String

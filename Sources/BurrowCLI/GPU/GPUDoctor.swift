@@ -19,11 +19,11 @@ struct GPUDoctor: AsyncParsableCommand {
     )
 
     @Flag(help: "Print the checks as JSON.") var json = false
-    @Option(help: "The libvirt connection to ask about PCI devices.") var connect = "qemu:///system"
+    @Option(help: "The libvirt connection to ask about PCI devices (default: $BURROW_CONNECT, else qemu:///system, which passthrough needs).") var connect: String?
 
     func run() async throws {
         let json = json
-        let connect = connect
+        let connect = connect ?? ProcessInfo.processInfo.environment["BURROW_CONNECT"].flatMap { $0.isEmpty ? nil : $0 } ?? "qemu:///system"
         try await runCommand {
             let checks = await GPUHostDoctor(paths: .fromEnvironment(), libvirtURI: connect).run()
             let failed = checks.filter { $0.status == .fail }.count

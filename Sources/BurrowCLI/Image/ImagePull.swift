@@ -7,9 +7,10 @@ struct ImagePull: AsyncParsableCommand {
         commandName: "pull",
         abstract: "Download a distro's official rootfs from the catalog and import it.",
         discussion: """
-            The catalog is the Distros/ folder (or $BURROW_DISTROS): one YAML file per distro with
-            the tarball URL and sha256 for each architecture. The download is verified before
-            anything is kept; an image already cached is not downloaded again.
+            The catalog is the Distros/ folder (or $BURROW_DISTROS): one YAML file per
+            distro with the tarball URL and sha256 for each architecture. The download
+            is verified before anything is kept; an image already cached is not
+            downloaded again.
 
             Examples:
               burrow image pull debian-12

@@ -10,6 +10,10 @@ struct KernelCommand: AsyncParsableCommand {
             $BURROW_HOME/kernels/<release>/: the kernel, its uncompressed vmlinux when
             one can be extracted, a minimal initramfs and an image of its modules.
             New guests boot the newest release.
+            Examples:
+              burrow kernel fetch
+              burrow kernel import ./vmlinuz --modules ./modules.tar.gz
+              burrow kernel ls --json
             """,
         subcommands: [KernelFetch.self, KernelImport.self, KernelList.self]
     )

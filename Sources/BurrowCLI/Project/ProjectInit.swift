@@ -9,7 +9,7 @@ struct ProjectInit: AsyncParsableCommand {
         discussion: """
             Every setting is documented with an example; only the base is active:
             the distro \(ProjectTemplate.defaultDistro) unless --distro or --image picks another.
-            An existing burrow.yaml is kept unless --force. DIR is created if missing.
+            An existing burrow.yaml is kept unless --force. The folder is created if missing.
 
             Examples:
               burrow init
@@ -18,7 +18,7 @@ struct ProjectInit: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "Project folder (default: the current folder).") var directory: String = "."
+    @Argument(help: "Project folder.") var directory: String = "."
     @Option(help: "Build from this imported image (see burrow image ls).") var image: String?
     @Option(help: "Build from this catalog distro (see burrow image pull --list).") var distro: String?
     @Flag(help: "Replace an existing burrow.yaml.") var force = false
