@@ -27,7 +27,7 @@ struct EnvClone: AsyncParsableCommand {
             let service = try context.environments(connection)
             let record = try await service.clone(source, to: target)
             if json {
-                print(try JSONOutput.encode(EnvironmentSummary(record, home: context.home, state: .stopped, diskUsage: 0)))
+                print(try JSONOutput.encode(EnvironmentSummary(try service.status(record), home: context.home)))
             } else {
                 print("Cloned \(source) into \(target). Enter it with: burrow shell \(target)")
             }

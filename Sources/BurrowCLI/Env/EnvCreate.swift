@@ -44,7 +44,7 @@ struct EnvCreate: AsyncParsableCommand {
             options.cuda = cuda
             let record = try await service.create(options)
             if json {
-                print(try JSONOutput.encode(EnvironmentSummary(record, home: context.home, state: .stopped, diskUsage: 0)))
+                print(try JSONOutput.encode(EnvironmentSummary(try service.status(record), home: context.home)))
             } else {
                 print("Created \(record.name) from \(record.imageName). Start it with: burrow start \(record.name)  (or: burrow shell \(record.name))")
             }

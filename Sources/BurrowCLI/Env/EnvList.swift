@@ -20,7 +20,7 @@ struct EnvList: AsyncParsableCommand {
             let context = try await CommandContext.open()
             let statuses = try context.environments(connection).list()
             if json {
-                print(try JSONOutput.encode(statuses.map { EnvironmentSummary($0.record, home: context.home, state: $0.state, diskUsage: $0.diskUsage, shareDriver: $0.shareDriver) }))
+                print(try JSONOutput.encode(statuses.map { EnvironmentSummary($0, home: context.home) }))
                 return
             }
             guard !statuses.isEmpty else {
@@ -60,13 +60,14 @@ struct EnvironmentSummary: Encodable {
     let ports: [PortRule]
     let createdAt: Date
 
-    init(_ record: EnvironmentRecord, home: BurrowHome, state: DomainState, diskUsage: Int64, shareDriver: ShareDriver? = nil) {
+    init(_ status: EnvironmentStatus, home: BurrowHome) {
+        let record = status.record
         name = record.name
-        self.state = state.rawValue
+        state = status.state.rawValue
         image = record.imageName
         cpus = record.cpus
         memoryMiB = record.memoryMiB
-        self.diskUsage = diskUsage
+        diskUsage = status.diskUsage
         sshHost = "127.0.0.1"
         sshPort = record.sshPort
         sshAlias = SSHTools.hostAlias(record.name)
@@ -75,7 +76,7 @@ struct EnvironmentSummary: Encodable {
         domain = record.domainName
         disk = home.diskPath(id: record.diskID).path
         shares = record.sharedFolders
-        self.shareDriver = shareDriver?.rawValue
+        shareDriver = status.shareDriver?.rawValue
         ports = record.ports
         createdAt = record.createdAt
     }

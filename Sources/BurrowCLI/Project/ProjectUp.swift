@@ -39,7 +39,7 @@ struct ProjectUp: AsyncParsableCommand {
             }
             let name = launch.environment.name
             if json {
-                print(try JSONOutput.encode(EnvironmentSummary(launch.environment, home: context.home, state: .running, diskUsage: 0)))
+                print(try JSONOutput.encode(EnvironmentSummary(try service.status(launch.environment), home: context.home)))
                 return
             }
             switch launch.outcome {

@@ -420,13 +420,16 @@ public struct EnvironmentService: Sendable {
     // MARK: - Queries
 
     public func list() throws -> [EnvironmentStatus] {
-        try database.allEnvironments().map { record in
-            let state = try hypervisor.state(ofDomain: record.domainName) ?? .stopped
-            return EnvironmentStatus(
-                record: record, state: state, diskUsage: Self.allocatedBytes(home.diskPath(id: record.diskID)),
-                shareDriver: record.sharedFolders.isEmpty ? nil : ShareDriver.choose(uri: hypervisor.uri)
-            )
-        }
+        try database.allEnvironments().map(status)
+    }
+
+    /// The environment's live state (asked of libvirt), disk use and share driver.
+    public func status(_ record: EnvironmentRecord) throws -> EnvironmentStatus {
+        EnvironmentStatus(
+            record: record, state: try hypervisor.state(ofDomain: record.domainName) ?? .stopped,
+            diskUsage: Self.allocatedBytes(home.diskPath(id: record.diskID)),
+            shareDriver: record.sharedFolders.isEmpty ? nil : ShareDriver.choose(uri: hypervisor.uri)
+        )
     }
 
     public func existing(_ name: String) throws -> EnvironmentRecord {
