@@ -35,8 +35,16 @@ state_is_clean() {
     local row=0 dir=0 dom=0
     "$BURROW" ls --json | grep -q "\"name\" : \"$name\"" && row=1
     [ -d "$BURROW_HOME/envs/$name" ] && dir=1
-    virsh -c "$uri" list --all --name | grep -q -- "-$name\$" && dom=1
-    [ "$row$dir$dom" = 000 ] || [ "$row$dir$dom" = 111 ] || { echo "half-made $name: row=$row dir=$dir domain=$dom"; return 1; }
+    local domains
+    domains=$(virsh -c "$uri" list --all --name 2>&1)
+    grep -q -- "-$name\$" <<<"$domains" && dom=1
+    if [ "$row$dir$dom" != 000 ] && [ "$row$dir$dom" != 111 ]; then
+        # What each side saw, so a rare interleaving can be read from CI's log.
+        echo "half-made $name: row=$row dir=$dir domain=$dom"
+        echo "virsh list --all said (the par environments left out): $(grep -v -- '-par[0-9]$' <<<"$domains" | tr '\n' ' ')"
+        echo "envs/$name: $(ls "$BURROW_HOME/envs/$name" 2>&1 | tr '\n' ' ')"
+        return 1
+    fi
     [ "$(sha256sum "$bystander_file" | cut -d' ' -f1)" = "$bystander_disk" ] || { echo "bystander changed"; return 1; }
     "$BURROW" doctor >/dev/null || { echo "doctor still finds problems:"; "$BURROW" doctor | grep PROBLEM; return 1; }
 }
@@ -105,7 +113,14 @@ same_name_outcome() {
     return 1
 }
 check "exactly one of 4 same-name creates succeeds, the others fail cleanly as wrong-state" same_name_outcome 1 3
-check "… and leave a whole environment" state_is_clean same
+same_is_whole() {
+    local report
+    report=$(state_is_clean same) && return 0
+    for index in 1 2 3 4; do echo "create $index exited $(cat "$work/same$index.code"): $(cat "$work/same$index.log")"; done
+    echo "$report"
+    return 1
+}
+check "… and leave a whole environment" same_is_whole
 for env in same par1 par2 par3 par4 par5 par6 par7 par8; do "$BURROW" rm "$env" >/dev/null; done
 
 echo "locking"
