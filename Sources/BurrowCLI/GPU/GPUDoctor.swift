@@ -23,7 +23,8 @@ struct GPUDoctor: AsyncParsableCommand {
 
     func run() async throws {
         let json = json
-        let connect = connect ?? ProcessInfo.processInfo.environment["BURROW_CONNECT"].flatMap { $0.isEmpty ? nil : $0 } ?? "qemu:///system"
+        // Passthrough needs the system instance, whoever asks.
+        let connect = LibvirtHypervisor.defaultURI(explicit: connect, fallback: "qemu:///system")
         try await runCommand {
             let checks = await GPUHostDoctor(paths: .fromEnvironment(), libvirtURI: connect).run()
             let failed = checks.filter { $0.status == .fail }.count

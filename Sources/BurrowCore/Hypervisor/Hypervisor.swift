@@ -55,11 +55,12 @@ public final class LibvirtHypervisor: Hypervisor, @unchecked Sendable {
         self.uri = uri
     }
 
-    /// `qemu:///system` for root, `qemu:///session` otherwise; `--connect` or `BURROW_CONNECT` win.
-    public static func defaultURI(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    /// `--connect` or `BURROW_CONNECT` when given, else `fallback`, else `qemu:///system` for
+    /// root and `qemu:///session` otherwise.
+    public static func defaultURI(explicit: String?, fallback: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let explicit, !explicit.isEmpty { return explicit }
         if let fromEnvironment = environment["BURROW_CONNECT"], !fromEnvironment.isEmpty { return fromEnvironment }
-        return getuid() == 0 ? "qemu:///system" : "qemu:///session"
+        return fallback ?? (getuid() == 0 ? "qemu:///system" : "qemu:///session")
     }
 
     public func define(xml: String) throws {
